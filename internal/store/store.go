@@ -1,0 +1,401 @@
+// Package store opens the database (embedded SQLite or PostgreSQL), runs the
+// embedded migrations and gives domain packages transactions with one SQL
+// spelling: queries are written with ? placeholders and rebound for PostgreSQL.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/touchpoint-hub/touchpoint/internal/id"
+)
+
+// Dialect says which database is behind a DB.
+type Dialect int
+
+const (
+	SQLite Dialect = iota
+	Postgres
+)
+
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// Config says which database to open.
+type Config struct {
+	// URL is a postgres:// connection string; empty means SQLite in DataDir.
+	URL string
+	// DataDir holds touchpoint.db when URL is empty.
+	DataDir string
+	// Readers is the size of the SQLite read pool (default: 2×CPUs, at least 4).
+	Readers int
+	Logger  *slog.Logger
+}
+
+// DB is an open store. Reads may run concurrently; on SQLite all writes go
+// through one connection, batched by a single writer goroutine (group commit).
+type DB struct {
+	Dialect Dialect
+	IDs     *id.Generator
+
+	read  *sql.DB
+	write *sql.DB
+	log   *slog.Logger
+
+	rebound sync.Map // query with ? → query with $n
+
+	writes    chan *writeReq // SQLite group commit; nil on PostgreSQL
+	stop      chan struct{}
+	writerWG  sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// Open connects, applies the migrations and, on SQLite, starts the writer.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.URL != "" {
+		if !strings.HasPrefix(cfg.URL, "postgres://") && !strings.HasPrefix(cfg.URL, "postgresql://") {
+			return nil, fmt.Errorf("database url must start with postgres:// or postgresql://")
+		}
+		return openPostgres(ctx, cfg)
+	}
+	return openSQLite(ctx, cfg)
+}
+
+func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
+	dir := cfg.DataDir
+	if dir == "" {
+		dir = "touchpoint-data"
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	path := filepath.Join(dir, "touchpoint.db")
+	// synchronous=NORMAL in WAL mode: a commit survives a crash or SIGKILL of
+	// the process (the WAL is written before COMMIT returns); only an OS crash
+	// or power loss may lose the last transactions.
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32000)"
+	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_txlock=immediate&"+common)
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	readers := cfg.Readers
+	if readers <= 0 {
+		readers = max(4, 2*runtime.NumCPU())
+	}
+	r, err := sql.Open("sqlite", "file:"+path+"?_pragma=query_only(1)&"+common)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	r.SetConnMaxIdleTime(5 * time.Minute)
+	db := &DB{Dialect: SQLite, read: r, write: w, log: cfg.Logger, IDs: id.NewGenerator(0),
+		writes: make(chan *writeReq, 1024), stop: make(chan struct{})}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.writerWG.Add(1)
+	go db.writer()
+	return db, nil
+}
+
+func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
+	p, err := sql.Open("pgx", cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	p.SetMaxOpenConns(max(8, 4*runtime.NumCPU()))
+	p.SetMaxIdleConns(max(8, 4*runtime.NumCPU()))
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	if err := p.PingContext(ctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("connecting to postgres: %w", err)
+	}
+	db := &DB{Dialect: Postgres, read: p, write: p, log: cfg.Logger}
+	if err := db.migrate(ctx); err != nil {
+		p.Close()
+		return nil, err
+	}
+	// Every node takes its own number for the id generator from a sequence.
+	var n int64
+	if err := p.QueryRowContext(ctx, "SELECT nextval('node_numbers')").Scan(&n); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("taking a node number: %w", err)
+	}
+	db.IDs = id.NewGenerator(int(n % 1024))
+	return db, nil
+}
+
+// Close stops the writer after the writes already queued and closes the pools.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		if db.stop != nil {
+			close(db.stop)
+			db.writerWG.Wait()
+		}
+		db.read.Close()
+		if db.write != db.read {
+			db.write.Close()
+		}
+	})
+	return nil
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+
+// Rebind turns ? placeholders into $1, $2... for PostgreSQL. Queries must not
+// contain a literal question mark.
+func (db *DB) Rebind(q string) string {
+	if db.Dialect != Postgres {
+		return q
+	}
+	if v, ok := db.rebound.Load(q); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	out := b.String()
+	db.rebound.Store(q, out)
+	return out
+}
+
+// Query runs a read on the reader pool.
+func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return db.read.QueryContext(ctx, db.Rebind(q), args...)
+}
+
+// QueryRow runs a single-row read on the reader pool.
+func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return db.read.QueryRowContext(ctx, db.Rebind(q), args...)
+}
+
+// Tx is a write transaction. Its methods take ? placeholders.
+type Tx struct {
+	db *DB
+	tx *sql.Tx
+}
+
+func (t *Tx) Dialect() Dialect { return t.db.Dialect }
+
+// NewID hands out the next id.
+func (t *Tx) NewID() id.ID { return t.db.IDs.New() }
+
+func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.db.Rebind(q), args...)
+}
+
+func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.db.Rebind(q), args...)
+}
+
+func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.db.Rebind(q), args...)
+}
+
+// Write runs fn in a write transaction and returns once it is committed (or
+// has failed). fn may run more than once on PostgreSQL when a concurrent
+// transaction conflicts with it, so it must not have side effects outside tx.
+//
+// On SQLite concurrent Writes are grouped into one transaction, each fn in its
+// own savepoint: a failing fn rolls back only itself, and all callers return
+// after the single COMMIT. This is what makes many small acknowledged writes cheap.
+func (db *DB) Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	if db.Dialect == Postgres {
+		return db.writePostgres(ctx, fn)
+	}
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case db.writes <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-db.stop:
+		return errors.New("store is closed")
+	}
+	// Once queued the write will be decided; wait for it even if ctx ends so
+	// that the caller never reports failure for something that was committed.
+	return <-req.done
+}
+
+func (db *DB) writePostgres(ctx context.Context, fn func(context.Context, *Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := db.runTx(ctx, fn)
+		if err == nil || attempt >= 8 || !retryable(err) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 3 * time.Millisecond)
+	}
+}
+
+func (db *DB) runTx(ctx context.Context, fn func(context.Context, *Tx) error) error {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning transaction: %w", err)
+	}
+	if err := fn(ctx, &Tx{db: db, tx: sqlTx}); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	return sqlTx.Commit()
+}
+
+// retryable is true for PostgreSQL serialization failures and deadlocks.
+// Unique races are the caller's to handle (INSERT ... ON CONFLICT).
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "40001", "40P01":
+			return true
+		}
+	}
+	return false
+}
+
+// IsUniqueViolation tells whether err is a unique-constraint violation on either database.
+func IsUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+type writeReq struct {
+	ctx  context.Context
+	fn   func(context.Context, *Tx) error
+	done chan error
+}
+
+// maxGroup bounds how many writes share one SQLite transaction.
+const maxGroup = 256
+
+func (db *DB) writer() {
+	defer db.writerWG.Done()
+	group := make([]*writeReq, 0, maxGroup)
+	for {
+		var first *writeReq
+		select {
+		case first = <-db.writes:
+		case <-db.stop:
+			// Drain what was queued before the stop.
+			for {
+				select {
+				case r := <-db.writes:
+					db.commitGroup([]*writeReq{r})
+				default:
+					return
+				}
+			}
+		}
+		group = append(group[:0], first)
+	fill:
+		for len(group) < maxGroup {
+			select {
+			case r := <-db.writes:
+				group = append(group, r)
+			default:
+				break fill
+			}
+		}
+		db.commitGroup(group)
+	}
+}
+
+func (db *DB) commitGroup(group []*writeReq) {
+	ctx := context.Background()
+	if len(group) == 1 {
+		r := group[0]
+		r.done <- db.runTx(r.ctx, r.fn)
+		return
+	}
+	errs := make([]error, len(group))
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		for _, r := range group {
+			r.done <- fmt.Errorf("beginning transaction: %w", err)
+		}
+		return
+	}
+	tx := &Tx{db: db, tx: sqlTx}
+	for i, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			errs[i] = err
+			continue
+		}
+		if err := r.fn(r.ctx, tx); err != nil {
+			errs[i] = err
+			if _, rbErr := sqlTx.ExecContext(ctx, "ROLLBACK TO w"); rbErr != nil {
+				// The transaction is unusable: fail the whole group, each
+				// caller retries on its own.
+				sqlTx.Rollback()
+				db.retrySeparately(group)
+				return
+			}
+		}
+		sqlTx.ExecContext(ctx, "RELEASE w")
+	}
+	if err := sqlTx.Commit(); err != nil {
+		db.retrySeparately(group)
+		return
+	}
+	for i, r := range group {
+		r.done <- errs[i]
+	}
+}
+
+// retrySeparately runs each write of a failed group in its own transaction.
+func (db *DB) retrySeparately(group []*writeReq) {
+	for _, r := range group {
+		r.done <- db.runTx(r.ctx, r.fn)
+	}
+}

@@ -1,0 +1,122 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/touchpoint-hub/touchpoint/internal/store"
+	"github.com/touchpoint-hub/touchpoint/internal/store/storetest"
+)
+
+func TestMigrationsApplyOnceAndAgree(t *testing.T) {
+	sq, _ := store.Migrations(store.SQLite)
+	pg, _ := store.Migrations(store.Postgres)
+	if len(sq) == 0 || len(sq) != len(pg) {
+		t.Fatalf("dialects must have the same migration sequence: sqlite %d, postgres %d", len(sq), len(pg))
+	}
+	for i := range sq {
+		if sq[i].Version != pg[i].Version {
+			t.Fatalf("migration %d: sqlite version %d, postgres %d", i, sq[i].Version, pg[i].Version)
+		}
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		v, err := db.SchemaVersion(context.Background())
+		if err != nil || v != sq[len(sq)-1].Version {
+			t.Fatalf("schema version %d (%v), want %d", v, err, sq[len(sq)-1].Version)
+		}
+	})
+}
+
+func TestReopenKeepsDataAndSkipsMigrations(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		_, err := tx.Exec(ctx, "INSERT INTO settings (key, value) VALUES (?, ?)", "k", "v")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatalf("reopening: %v", err)
+	}
+	defer db.Close()
+	var v string
+	if err := db.QueryRow(ctx, "SELECT value FROM settings WHERE key = ?", "k").Scan(&v); err != nil || v != "v" {
+		t.Fatalf("after reopen got %q, %v", v, err)
+	}
+}
+
+// A failing write in a group must roll back only itself; the others commit.
+func TestConcurrentWritesAreIsolated(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		const n = 200
+		var wg sync.WaitGroup
+		errsOut := make([]error, n)
+		boom := errors.New("boom")
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				errsOut[i] = db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+					if _, err := tx.Exec(ctx, "INSERT INTO settings (key, value) VALUES (?, ?)", "k"+strconv.Itoa(i), "v"); err != nil {
+						return err
+					}
+					if i%7 == 0 {
+						return boom
+					}
+					return nil
+				})
+			}(i)
+		}
+		wg.Wait()
+		want := 0
+		for i, err := range errsOut {
+			if i%7 == 0 {
+				if !errors.Is(err, boom) {
+					t.Fatalf("write %d: got %v, want boom", i, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("write %d: %v", i, err)
+			}
+			want++
+		}
+		var got int
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM settings").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("%d rows committed, want %d", got, want)
+		}
+	})
+}
+
+func TestUniqueViolationIsRecognised(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		ins := func(ctx context.Context, tx *store.Tx) error {
+			_, err := tx.Exec(ctx, "INSERT INTO settings (key, value) VALUES (?, ?)", "same", "v")
+			return err
+		}
+		if err := db.Write(ctx, ins); err != nil {
+			t.Fatal(err)
+		}
+		err := db.Write(ctx, ins)
+		if !store.IsUniqueViolation(err) {
+			t.Fatalf("second insert: %v, want a unique violation", err)
+		}
+	})
+}
+
