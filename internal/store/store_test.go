@@ -119,4 +119,3 @@ func TestUniqueViolationIsRecognised(t *testing.T) {
 		}
 	})
 }
-
