@@ -64,3 +64,34 @@ func NotFoundf(format string, args ...any) error {
 func Conflictf(format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, ErrConflict)...)
 }
+
+// ItemError is one refused item of a batch.
+type ItemError struct {
+	Index  int    `json:"index"`
+	Field  string `json:"field,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// Batch refuses a whole batch and says which items were at fault and why;
+// nothing of the batch was stored.
+type Batch struct {
+	Items []ItemError
+}
+
+func (e *Batch) Error() string {
+	if len(e.Items) == 0 {
+		return "batch refused"
+	}
+	first := e.Items[0]
+	return fmt.Sprintf("batch refused: %d item(s) invalid, first [%d] %s: %s", len(e.Items), first.Index, first.Field, first.Reason)
+}
+
+// AddItem appends err (an *Invalid or anything else) as the fault of item i.
+func (e *Batch) AddItem(i int, err error) {
+	var inv *Invalid
+	if errors.As(err, &inv) {
+		e.Items = append(e.Items, ItemError{Index: i, Field: inv.Field, Reason: inv.Reason})
+		return
+	}
+	e.Items = append(e.Items, ItemError{Index: i, Reason: err.Error()})
+}

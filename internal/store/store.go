@@ -283,6 +283,9 @@ func (db *DB) runTx(ctx context.Context, fn func(context.Context, *Tx) error) er
 // retryable is true for PostgreSQL serialization failures and deadlocks.
 // Unique races are the caller's to handle (INSERT ... ON CONFLICT).
 func retryable(err error) bool {
+	if errors.Is(err, ErrRetry) {
+		return true
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
@@ -292,6 +295,10 @@ func retryable(err error) bool {
 	}
 	return false
 }
+
+// ErrRetry, wrapped in the error of a Write function, asks for the whole
+// transaction to run again: a concurrent transaction changed what it read.
+var ErrRetry = errors.New("concurrent change, retry")
 
 // IsUniqueViolation tells whether err is a unique-constraint violation on either database.
 func IsUniqueViolation(err error) bool {

@@ -34,7 +34,7 @@ CREATE INDEX customers_root ON customers (root_id);
 CREATE INDEX customers_merged_into ON customers (merged_into) WHERE merged_into IS NOT NULL;
 
 CREATE TABLE customer_name_tokens (
-    token       TEXT    NOT NULL,
+    token       TEXT    COLLATE "C" NOT NULL,
     customer_id BIGINT NOT NULL REFERENCES customers (id),
     PRIMARY KEY (token, customer_id)
 );

@@ -1,0 +1,277 @@
+package interaction
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/touchpoint-hub/touchpoint/internal/customer"
+	"github.com/touchpoint-hub/touchpoint/internal/errs"
+	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/identifier"
+	"github.com/touchpoint-hub/touchpoint/internal/store"
+)
+
+// Service records interactions and reads timelines.
+type Service struct {
+	db        *store.DB
+	customers *customer.Service
+	now       func() time.Time
+}
+
+// NewService returns the interaction service.
+func NewService(db *store.DB, customers *customer.Service) *Service {
+	return &Service{db: db, customers: customers, now: time.Now}
+}
+
+// MaxBatch is the most inputs one Record call takes.
+const MaxBatch = 1000
+
+// prepared is a validated input: identifiers normalized, defaults filled.
+type prepared struct {
+	in     *Input
+	idents []identifier.Identifier
+	alias  *identifier.Identifier
+	props  string
+}
+
+// Record stores the inputs as one unit: either every input is stored (or
+// found already stored) and resolved to its customer before Record returns,
+// or nothing is and the error says which items were refused and why
+// (*errs.Batch). It returns once the transaction is durable.
+func (s *Service) Record(ctx context.Context, inputs []Input) ([]Result, error) {
+	if len(inputs) == 0 {
+		return []Result{}, nil
+	}
+	if len(inputs) > MaxBatch {
+		return nil, errs.Invalidf("", "at most %d interactions per batch, got %d", MaxBatch, len(inputs))
+	}
+	now := s.now().UTC()
+	preps := make([]prepared, len(inputs))
+	bad := &errs.Batch{}
+	for i := range inputs {
+		p, err := s.prepare(&inputs[i], now)
+		if err != nil {
+			bad.AddItem(i, err)
+			continue
+		}
+		preps[i] = p
+	}
+	if len(bad.Items) > 0 {
+		return nil, bad
+	}
+	var results []Result
+	err := s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		results = make([]Result, len(preps))
+		cps := map[id.ID]bool{}
+		for i := range preps {
+			r, err := s.recordOne(ctx, tx, &preps[i], cps, now)
+			if err != nil {
+				bad.AddItem(i, err)
+				var inv *errs.Invalid
+				if errors.As(err, &inv) {
+					continue
+				}
+				return err
+			}
+			results[i] = r
+		}
+		if len(bad.Items) > 0 {
+			return bad
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func (s *Service) recordOne(ctx context.Context, tx *store.Tx, p *prepared, cps map[id.ID]bool, now time.Time) (Result, error) {
+	in := p.in
+	if in.ExternalID != "" {
+		var r Result
+		var q string
+		if in.IdentifyOnly {
+			q = "SELECT 0, 0 FROM processed_events WHERE source = ? AND message_id = ?"
+		} else {
+			q = `SELECT i.id, c.root_id FROM interactions i JOIN customers c ON c.id = i.customer_id
+				WHERE i.source = ? AND i.external_id = ?`
+		}
+		err := tx.QueryRow(ctx, q, in.Source, in.ExternalID).Scan(&r.ID, &r.CustomerID)
+		if err == nil {
+			r.Duplicate = true
+			return r, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return r, err
+		}
+	}
+	if in.ContactPointID != 0 && !cps[in.ContactPointID] {
+		var disabled sql.NullInt64
+		err := tx.QueryRow(ctx, "SELECT disabled_at FROM contact_points WHERE id = ?", in.ContactPointID).Scan(&disabled)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Result{}, errs.Invalidf("contact_point_id", "no contact point %s", in.ContactPointID)
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		if disabled.Valid {
+			return Result{}, errs.Invalidf("contact_point_id", "contact point %s is disabled", in.ContactPointID)
+		}
+		cps[in.ContactPointID] = true
+	}
+	res, err := s.customers.Resolve(ctx, tx, customer.Evidence{
+		Identifiers: p.idents, CustomerID: in.CustomerID, Traits: in.Traits,
+		Source: in.Source, At: in.OccurredAt, Alias: p.alias,
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	out := Result{CustomerID: res.CustomerID}
+	if in.IdentifyOnly {
+		if in.ExternalID != "" {
+			_, err := tx.Exec(ctx, "INSERT INTO processed_events (source, message_id, at) VALUES (?, ?, ?)", in.Source, in.ExternalID, now.UnixMicro())
+			if err != nil {
+				return out, err
+			}
+		}
+		return out, nil
+	}
+	out.ID = tx.NewID()
+	var ext, cp, value, currency any
+	if in.ExternalID != "" {
+		ext = in.ExternalID
+	}
+	if in.ContactPointID != 0 {
+		cp = in.ContactPointID
+	}
+	currency = ""
+	if in.Value != nil {
+		value, currency = in.Value.Minor, in.Value.Currency
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO interactions (id, customer_id, contact_point_id, kind, direction, occurred_at,
+		duration_ms, staff_id, staff_name, case_id, reason, outcome, subject, content, summary, sentiment, rating,
+		value_minor, currency, campaign, campaign_source, campaign_medium, campaign_term, campaign_content, promo_code,
+		journey_stage, properties, source, external_id, received_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		out.ID, res.CustomerID, cp, in.Kind, in.Direction, in.OccurredAt.UnixMicro(),
+		in.DurationMS, in.StaffID, in.StaffName, in.CaseID, in.Reason, in.Outcome, in.Subject, in.Content, in.Summary,
+		in.Sentiment, in.Rating, value, currency, in.Campaign.Name, in.Campaign.Source, in.Campaign.Medium,
+		in.Campaign.Term, in.Campaign.Content, in.PromoCode, in.JourneyStage, p.props, in.Source, ext, now.UnixMicro())
+	if err != nil {
+		return out, fmt.Errorf("storing interaction: %w", err)
+	}
+	return out, nil
+}
+
+// Limits on one interaction's fields.
+const (
+	maxContent    = 256 << 10
+	maxText       = 2000
+	maxProperties = 32 << 10
+)
+
+func (s *Service) prepare(in *Input, now time.Time) (prepared, error) {
+	p := prepared{in: in}
+	var err error
+	p.idents, err = s.customers.NormalizeAll("identifiers", in.Identifiers)
+	if err != nil {
+		return p, err
+	}
+	if len(p.idents) == 0 && in.CustomerID == 0 {
+		if len(in.Identifiers) > 0 {
+			return p, errs.Invalidf("identifiers", "every identifier given is a placeholder value (like null or anonymous); give a real one or customer_id")
+		}
+		return p, errs.Invalidf("identifiers", "give customer_id or at least one identifier")
+	}
+	if in.Alias != nil {
+		a, err := s.customers.NormalizeAll("previousId", []customer.RawIdentifier{*in.Alias})
+		if err != nil {
+			return p, errs.Invalidf("previousId", "%v", err)
+		}
+		if len(a) == 1 {
+			p.alias = &a[0]
+		}
+	}
+	if in.Source == "" {
+		in.Source = "api"
+	}
+	if len(in.Source) > 200 || len(in.ExternalID) > 200 {
+		return p, errs.Invalidf("external_id", "source and external_id must be at most 200 bytes")
+	}
+	if in.OccurredAt.IsZero() {
+		in.OccurredAt = now
+	}
+	in.OccurredAt = in.OccurredAt.UTC().Truncate(time.Microsecond)
+	if in.OccurredAt.Year() < 1990 || in.OccurredAt.After(now.Add(24*time.Hour)) {
+		return p, errs.Invalidf("occurred_at", "must be between 1990 and tomorrow, got %s", in.OccurredAt.Format(time.RFC3339))
+	}
+	if in.IdentifyOnly {
+		return p, nil
+	}
+	if in.ContactPointID == 0 {
+		return p, errs.Invalidf("contact_point_id", "is required")
+	}
+	if in.Kind == "" {
+		return p, errs.Invalidf("kind", "is required, e.g. %s", strings.Join(Kinds[:6], ", "))
+	}
+	if !knownKind(in.Kind) {
+		return p, errs.Invalidf("kind", "%q is not a kind: use lower-case letters, digits and _ (e.g. call, visit, purchase)", in.Kind)
+	}
+	switch in.Direction {
+	case Inbound, Outbound, Passive:
+	case "":
+		in.Direction = Inbound
+	default:
+		return p, errs.Invalidf("direction", "must be inbound, outbound or passive")
+	}
+	if in.DurationMS != nil && *in.DurationMS < 0 {
+		return p, errs.Invalidf("duration_ms", "must not be negative")
+	}
+	if in.Sentiment != nil && (*in.Sentiment < -1 || *in.Sentiment > 1) {
+		return p, errs.Invalidf("sentiment", "must be between -1 and 1")
+	}
+	if in.Rating != nil && (*in.Rating < 0 || *in.Rating > 10) {
+		return p, errs.Invalidf("rating", "must be between 0 and 10")
+	}
+	if in.Value != nil {
+		if len(in.Value.Currency) != 3 || strings.ToUpper(in.Value.Currency) != in.Value.Currency {
+			return p, errs.Invalidf("value.currency", "must be an ISO 4217 code like EUR or USD")
+		}
+	}
+	if len(in.Content) > maxContent {
+		return p, errs.Invalidf("content", "must be at most %d bytes", maxContent)
+	}
+	for field, v := range map[string]string{"subject": in.Subject, "summary": in.Summary, "reason": in.Reason,
+		"outcome": in.Outcome, "staff_name": in.StaffName, "campaign.name": in.Campaign.Name,
+		"campaign.source": in.Campaign.Source, "campaign.medium": in.Campaign.Medium, "promo_code": in.PromoCode,
+		"journey_stage": in.JourneyStage} {
+		if len(v) > maxText {
+			return p, errs.Invalidf(field, "must be at most %d bytes", maxText)
+		}
+		if !utf8.ValidString(v) {
+			return p, errs.Invalidf(field, "must be valid UTF-8")
+		}
+	}
+	if !utf8.ValidString(in.Content) {
+		return p, errs.Invalidf("content", "must be valid UTF-8")
+	}
+	p.props = "{}"
+	if len(in.Properties) > 0 && string(in.Properties) != "null" {
+		if len(in.Properties) > maxProperties {
+			return p, errs.Invalidf("properties", "must be at most %d bytes", maxProperties)
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(in.Properties, &obj); err != nil {
+			return p, errs.Invalidf("properties", "must be a JSON object")
+		}
+		p.props = string(in.Properties)
+	}
+	return p, nil
+}

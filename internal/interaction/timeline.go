@@ -1,0 +1,199 @@
+package interaction
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/touchpoint-hub/touchpoint/internal/errs"
+	"github.com/touchpoint-hub/touchpoint/internal/id"
+)
+
+// TimelineQuery filters and pages a customer's timeline.
+type TimelineQuery struct {
+	ContactPointID id.ID
+	Kinds          []string
+	Direction      string
+	Since, Until   time.Time // Since inclusive, Until exclusive
+	Limit          int       // default 50, at most 500
+	Cursor         string    // from the previous page's NextCursor
+}
+
+// Page is one page of a timeline, newest first.
+type Page struct {
+	Items      []*Interaction `json:"items"`
+	NextCursor string         `json:"next_cursor,omitempty"`
+}
+
+const selectColumns = `id, customer_id, contact_point_id, kind, direction, occurred_at, duration_ms, staff_id,
+	staff_name, case_id, reason, outcome, subject, content, summary, sentiment, rating, value_minor, currency,
+	campaign, campaign_source, campaign_medium, campaign_term, campaign_content, promo_code, journey_stage,
+	properties, source, external_id, received_at`
+
+func scanInteraction(r interface{ Scan(...any) error }) (*Interaction, error) {
+	var it Interaction
+	var cp, staff, caseID sql.NullInt64
+	var dur, value sql.NullInt64
+	var sentiment sql.NullFloat64
+	var rating sql.NullInt64
+	var occurred, received int64
+	var props string
+	var ext sql.NullString
+	var currency string
+	if err := r.Scan(&it.ID, &it.CustomerID, &cp, &it.Kind, &it.Direction, &occurred, &dur, &staff, &it.StaffName,
+		&caseID, &it.Reason, &it.Outcome, &it.Subject, &it.Content, &it.Summary, &sentiment, &rating, &value,
+		&currency, &it.Campaign.Name, &it.Campaign.Source, &it.Campaign.Medium, &it.Campaign.Term,
+		&it.Campaign.Content, &it.PromoCode, &it.JourneyStage, &props, &it.Source, &ext, &received); err != nil {
+		return nil, err
+	}
+	optID := func(v sql.NullInt64) *id.ID {
+		if !v.Valid {
+			return nil
+		}
+		x := id.ID(v.Int64)
+		return &x
+	}
+	it.ContactPointID, it.StaffID, it.CaseID = optID(cp), optID(staff), optID(caseID)
+	if dur.Valid {
+		it.DurationMS = &dur.Int64
+	}
+	if sentiment.Valid {
+		it.Sentiment = &sentiment.Float64
+	}
+	if value.Valid {
+		it.Value = &Money{Minor: value.Int64, Currency: currency}
+	}
+	if rating.Valid {
+		v := int(rating.Int64)
+		it.Rating = &v
+	}
+	it.OccurredAt = time.UnixMicro(occurred).UTC()
+	it.ReceivedAt = time.UnixMicro(received).UTC()
+	it.Properties = []byte(props)
+	it.ExternalID = ext.String
+	return &it, nil
+}
+
+// Get returns one interaction.
+func (s *Service) Get(ctx context.Context, interactionID id.ID) (*Interaction, error) {
+	it, err := scanInteraction(s.db.QueryRow(ctx, "SELECT "+selectColumns+" FROM interactions WHERE id = ?", interactionID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.NotFoundf("interaction %s", interactionID)
+	}
+	return it, err
+}
+
+// Timeline returns a customer's interactions newest first, across every
+// customer merged into it.
+func (s *Service) Timeline(ctx context.Context, customerID id.ID, q TimelineQuery) (*Page, error) {
+	_, members, err := s.customers.Members(ctx, customerID)
+	if err != nil {
+		return nil, err
+	}
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	if q.Limit > 500 {
+		return nil, errs.Invalidf("limit", "must be at most 500")
+	}
+	var where []string
+	var args []any
+	if len(members) == 1 {
+		where = append(where, "customer_id = ?")
+		args = append(args, members[0])
+	} else {
+		where = append(where, "customer_id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(members)), ",")+")")
+		for _, m := range members {
+			args = append(args, m)
+		}
+	}
+	if q.ContactPointID != 0 {
+		where = append(where, "contact_point_id = ?")
+		args = append(args, q.ContactPointID)
+	}
+	if len(q.Kinds) > 0 {
+		where = append(where, "kind IN ("+strings.TrimSuffix(strings.Repeat("?,", len(q.Kinds)), ",")+")")
+		for _, k := range q.Kinds {
+			args = append(args, k)
+		}
+	}
+	if q.Direction != "" {
+		if q.Direction != Inbound && q.Direction != Outbound && q.Direction != Passive {
+			return nil, errs.Invalidf("direction", "must be inbound, outbound or passive")
+		}
+		where = append(where, "direction = ?")
+		args = append(args, q.Direction)
+	}
+	if !q.Since.IsZero() {
+		where = append(where, "occurred_at >= ?")
+		args = append(args, q.Since.UnixMicro())
+	}
+	if !q.Until.IsZero() {
+		where = append(where, "occurred_at < ?")
+		args = append(args, q.Until.UnixMicro())
+	}
+	if q.Cursor != "" {
+		at, last, err := decodeCursor(q.Cursor)
+		if err != nil {
+			return nil, errs.Invalidf("cursor", "is not a cursor from this timeline")
+		}
+		where = append(where, "(occurred_at < ? OR (occurred_at = ? AND id < ?))")
+		args = append(args, at, at, last)
+	}
+	rows, err := s.db.Query(ctx, "SELECT "+selectColumns+" FROM interactions WHERE "+strings.Join(where, " AND ")+
+		" ORDER BY occurred_at DESC, id DESC LIMIT ?", append(args, q.Limit+1)...)
+	if err != nil {
+		return nil, fmt.Errorf("reading timeline: %w", err)
+	}
+	defer rows.Close()
+	page := &Page{Items: make([]*Interaction, 0, q.Limit)}
+	for rows.Next() {
+		it, err := scanInteraction(rows)
+		if err != nil {
+			return nil, err
+		}
+		page.Items = append(page.Items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(page.Items) > q.Limit {
+		page.Items = page.Items[:q.Limit]
+		last := page.Items[q.Limit-1]
+		page.NextCursor = encodeCursor(last.OccurredAt.UnixMicro(), last.ID)
+	}
+	return page, nil
+}
+
+func encodeCursor(at int64, last id.ID) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at, 10) + "." + last.String()))
+}
+
+func decodeCursor(c string) (int64, id.ID, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, 0, err
+	}
+	a, l, ok := strings.Cut(string(b), ".")
+	if !ok {
+		return 0, 0, errors.New("bad cursor")
+	}
+	at, err := strconv.ParseInt(a, 10, 64)
+	if err != nil {
+		return 0, 0, err
+	}
+	last, err := id.Parse(l)
+	return at, last, err
+}
+
+// Count is the number of interactions stored.
+func (s *Service) Count(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM interactions").Scan(&n)
+	return n, err
+}
