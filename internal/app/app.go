@@ -1,0 +1,100 @@
+// Package app wires a node together: config → store → services → server,
+// and runs it until a signal says stop.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/touchpoint-hub/touchpoint/internal/access"
+	"github.com/touchpoint-hub/touchpoint/internal/config"
+	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
+	"github.com/touchpoint-hub/touchpoint/internal/customer"
+	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+	"github.com/touchpoint-hub/touchpoint/internal/store"
+	"github.com/touchpoint-hub/touchpoint/internal/web"
+	"github.com/touchpoint-hub/touchpoint/internal/web/api"
+)
+
+// Services are the domain services of one node.
+type Services struct {
+	DB            *store.DB
+	Access        *access.Service
+	ContactPoints *contactpoint.Service
+	Customers     *customer.Service
+	Interactions  *interaction.Service
+}
+
+// Open opens the store named by cfg and builds the services on it.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Services, error) {
+	db, err := store.Open(ctx, store.Config{URL: cfg.DB, DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	customers := customer.NewService(db, cfg.Region)
+	return &Services{
+		DB:            db,
+		Access:        access.NewService(db),
+		ContactPoints: contactpoint.NewService(db),
+		Customers:     customers,
+		Interactions:  interaction.NewService(db, customers),
+	}, nil
+}
+
+// Close closes the store.
+func (s *Services) Close() error { return s.DB.Close() }
+
+// Handler builds the HTTP handler of a node over its services.
+func (s *Services) Handler(log *slog.Logger) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a := &api.API{Log: log, Access: s.Access, ContactPoints: s.ContactPoints, Customers: s.Customers, Interactions: s.Interactions}
+	parts := []web.Registrar{a}
+	parts = append(parts, eventAPI(s, log))
+	return web.New(log, reg, s.DB.Ping, parts...).Handler()
+}
+
+// Serve listens on cfg.Addr until ctx ends, then stops taking new
+// connections and lets in-flight requests finish (up to 20 s).
+func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, s *Services, onReady func(addr string)) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           s.Handler(log),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if onReady != nil {
+		onReady(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/touchpoint-hub/touchpoint/internal/app"
+	"github.com/touchpoint-hub/touchpoint/internal/config"
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	start := time.Now()
+	cfg := config.Defaults()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.ServeFlags(fs)
+	if err := parse(fs, args, &cfg, stderr); err != nil {
+		return err
+	}
+	log := cfg.Logger()
+	s, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	where := "sqlite in " + cfg.DataDir
+	if cfg.DB != "" {
+		where = "postgres"
+	}
+	var afterReady func(url string)
+	if cfg.Demo {
+		afterReady, err = fillDemo(ctx, s, log, stdout)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	return app.Serve(ctx, cfg, log, s, func(addr string) {
+		url := "http://" + addr
+		log.Info("touchpoint is ready", "url", url, "store", where, "startup", time.Since(start).Round(time.Millisecond))
+		if afterReady != nil {
+			afterReady(url)
+		}
+	})
+}

@@ -1,0 +1,84 @@
+// Package config reads the settings of a touchpoint command from flags and
+// TOUCHPOINT_* environment variables (flags win).
+package config
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// Config is what a node needs to start.
+type Config struct {
+	Addr     string // listen address
+	DataDir  string // SQLite data directory
+	DB       string // postgres:// URL; empty means SQLite in DataDir
+	Region   string // default phone region (ISO 3166 alpha-2)
+	LogLevel slog.Level
+	LogJSON  bool
+	Demo     bool
+}
+
+// Defaults are the settings with no flag and no environment.
+func Defaults() Config {
+	return Config{Addr: "127.0.0.1:8080", DataDir: "touchpoint-data", Region: "US", LogLevel: slog.LevelInfo}
+}
+
+// StoreFlags adds the flags that choose the database.
+func (c *Config) StoreFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data", env("TOUCHPOINT_DATA", c.DataDir), "directory of the embedded SQLite store (env TOUCHPOINT_DATA)")
+	fs.StringVar(&c.DB, "db", env("TOUCHPOINT_DB", c.DB), "PostgreSQL URL, postgres://...; empty uses SQLite in --data (env TOUCHPOINT_DB)")
+	fs.StringVar(&c.Region, "region", env("TOUCHPOINT_REGION", c.Region), "country for phone numbers written without a country code (env TOUCHPOINT_REGION)")
+}
+
+// ServeFlags adds the flags of touchpoint serve.
+func (c *Config) ServeFlags(fs *flag.FlagSet) {
+	c.StoreFlags(fs)
+	fs.StringVar(&c.Addr, "addr", env("TOUCHPOINT_ADDR", c.Addr), "listen address (env TOUCHPOINT_ADDR)")
+	fs.BoolVar(&c.Demo, "demo", envBool("TOUCHPOINT_DEMO"), "fill the store with demo data and demo sign-ins (env TOUCHPOINT_DEMO)")
+	fs.BoolVar(&c.LogJSON, "log-json", envBool("TOUCHPOINT_LOG_JSON"), "log as JSON lines (env TOUCHPOINT_LOG_JSON)")
+	fs.TextVar(&c.LogLevel, "log-level", levelFromEnv(c.LogLevel), "debug, info, warn or error (env TOUCHPOINT_LOG_LEVEL)")
+}
+
+// Check validates the settings after parsing.
+func (c *Config) Check() error {
+	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+		return fmt.Errorf("--db must be a postgres:// URL, got %q", c.DB)
+	}
+	if len(c.Region) != 2 {
+		return fmt.Errorf("--region must be a two-letter country code like US or DE, got %q", c.Region)
+	}
+	c.Region = strings.ToUpper(c.Region)
+	return nil
+}
+
+// Logger builds the slog logger the settings ask for.
+func (c *Config) Logger() *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogJSON {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envBool(name string) bool {
+	v := strings.ToLower(os.Getenv(name))
+	return v == "1" || v == "true" || v == "yes"
+}
+
+func levelFromEnv(def slog.Level) *slog.Level {
+	l := def
+	if v := os.Getenv("TOUCHPOINT_LOG_LEVEL"); v != "" {
+		l.UnmarshalText([]byte(v))
+	}
+	return &l
+}

@@ -1,0 +1,118 @@
+// Package api is the REST API under /api/v1: thin handlers that decode,
+// call the domain services and encode. One file per resource.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/touchpoint-hub/touchpoint/internal/access"
+	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
+	"github.com/touchpoint-hub/touchpoint/internal/customer"
+	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+	"github.com/touchpoint-hub/touchpoint/internal/web/problem"
+)
+
+// API holds the services the handlers call.
+type API struct {
+	Log           *slog.Logger
+	Access        *access.Service
+	ContactPoints *contactpoint.Service
+	Customers     *customer.Service
+	Interactions  *interaction.Service
+}
+
+type principalKey struct{}
+
+// PrincipalFrom returns who is calling, as set by the auth middleware.
+func PrincipalFrom(ctx context.Context) *access.Principal {
+	p, _ := ctx.Value(principalKey{}).(*access.Principal)
+	return p
+}
+
+// WithPrincipal puts a principal in the context (used by session auth too).
+func WithPrincipal(ctx context.Context, p *access.Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// Register adds every API route to mux. Each route names the permission it
+// needs; there is no route without one.
+func (a *API) Register(mux *http.ServeMux) {
+	route := func(pattern string, perm access.Permission, h http.HandlerFunc) {
+		mux.Handle(pattern, a.authorize(perm, h))
+	}
+	route("GET /api/v1/contact-points", access.ReadContactPoints, a.listContactPoints)
+	route("POST /api/v1/contact-points", access.ManageContactPoint, a.createContactPoint)
+	route("GET /api/v1/contact-points/{id}", access.ReadContactPoints, a.getContactPoint)
+	route("PATCH /api/v1/contact-points/{id}", access.ManageContactPoint, a.updateContactPoint)
+	route("POST /api/v1/contact-points/{id}/disable", access.ManageContactPoint, a.disableContactPoint)
+	route("POST /api/v1/contact-points/{id}/write-key", access.ManageContactPoint, a.rotateWriteKey)
+
+	route("GET /api/v1/customers", access.ReadCustomers, a.findCustomers)
+	route("POST /api/v1/customers", access.WriteCustomers, a.createCustomer)
+	route("GET /api/v1/customers/{id}", access.ReadCustomers, a.getCustomer)
+	route("PATCH /api/v1/customers/{id}", access.WriteCustomers, a.updateCustomer)
+	route("GET /api/v1/customers/{id}/timeline", access.ReadCustomers, a.customerTimeline)
+	route("GET /api/v1/customers/{id}/merges", access.ReadCustomers, a.customerMerges)
+	route("POST /api/v1/customers/{id}/merge", access.MergeCustomers, a.mergeCustomers)
+	route("POST /api/v1/merges/{id}/undo", access.MergeCustomers, a.undoMerge)
+
+	route("POST /api/v1/interactions", access.WriteInteractions, a.createInteraction)
+	route("POST /api/v1/interactions/batch", access.WriteInteractions, a.createInteractionBatch)
+	route("GET /api/v1/interactions/{id}", access.ReadCustomers, a.getInteraction)
+
+	route("GET /api/v1/stats", access.ReadStats, a.stats)
+
+	route("GET /api/v1/tokens", access.ManageAccess, a.listTokens)
+	route("POST /api/v1/tokens", access.ManageAccess, a.createToken)
+	route("DELETE /api/v1/tokens/{id}", access.ManageAccess, a.revokeToken)
+	route("GET /api/v1/users", access.ManageAccess, a.listUsers)
+	route("POST /api/v1/users", access.ManageAccess, a.createUser)
+
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		problem.Write(w, r, a.Log, &problem.Status{Code: http.StatusNotFound, Detail: "no API route " + r.Method + " " + r.URL.Path + "; see docs/openapi.yaml"})
+	})
+}
+
+// authorize checks the bearer token and the permission before h runs.
+func (a *API) authorize(perm access.Permission, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := PrincipalFrom(r.Context())
+		if p == nil {
+			auth := r.Header.Get("Authorization")
+			scheme, token, ok := strings.Cut(auth, " ")
+			if !ok || !strings.EqualFold(scheme, "Bearer") {
+				problem.Write(w, r, a.Log, &problem.Status{Code: http.StatusUnauthorized, Detail: "send an API token as Authorization: Bearer <token>"})
+				return
+			}
+			var err error
+			p, err = a.Access.AuthenticateToken(r.Context(), strings.TrimSpace(token))
+			if err != nil {
+				problem.Write(w, r, a.Log, err)
+				return
+			}
+			r = r.WithContext(WithPrincipal(r.Context(), p))
+		}
+		if !p.Role.Can(perm) {
+			problem.Write(w, r, a.Log, &problem.Status{Code: http.StatusForbidden, Detail: "role " + string(p.Role) + " lacks permission " + string(perm)})
+			return
+		}
+		h(w, r)
+	})
+}
+
+// pathID reads the {id} path value.
+func pathID(r *http.Request) (id.ID, error) {
+	v, err := id.Parse(r.PathValue("id"))
+	if err != nil {
+		return 0, &problem.Status{Code: http.StatusNotFound, Detail: "no such id: " + r.PathValue("id")}
+	}
+	return v, nil
+}
+
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	problem.Write(w, r, a.Log, err)
+}

@@ -1,0 +1,93 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/touchpoint-hub/touchpoint/internal/errs"
+	"github.com/touchpoint-hub/touchpoint/internal/web/problem"
+)
+
+// maxBody bounds ordinary API request bodies; batches have their own limit.
+const maxBody = 1 << 20
+
+// decode reads a JSON body into v, refusing unknown fields (a typo in a field
+// name is an error, not a silently ignored value) and trailing data.
+func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	// The body is read as JSON whatever Content-Type says: curl -d sends
+	// form-urlencoded by default, and a clear JSON error helps more than a 415.
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &problem.Status{Code: http.StatusBadRequest, Detail: "malformed JSON: unexpected data after the JSON value"}
+	}
+	return nil
+}
+
+// jsonError turns encoding/json's errors into ones that name the field.
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return err
+	case errors.As(err, &syn):
+		return &problem.Status{Code: http.StatusBadRequest, Detail: fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn)}
+	case errors.Is(err, io.EOF):
+		return &problem.Status{Code: http.StatusBadRequest, Detail: "the request body is empty; send a JSON object"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &problem.Status{Code: http.StatusBadRequest, Detail: "malformed JSON: the body ends in the middle of a value"}
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return &problem.Status{Code: http.StatusBadRequest, Detail: fmt.Sprintf("the body must be a JSON %s", expected(typ))}
+		}
+		return errs.Invalidf(field, "must be %s, not %s", expected(typ), typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return errs.Invalidf(f, "is not a known field")
+	}
+	// Errors from UnmarshalText/UnmarshalJSON of our own types (ids, times).
+	return &problem.Status{Code: http.StatusBadRequest, Detail: "malformed JSON: " + err.Error()}
+}
+
+func expected(t *json.UnmarshalTypeError) string {
+	switch t.Type.Kind().String() {
+	case "string":
+		return "a string"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	case "bool":
+		return "true or false"
+	case "int", "int64", "int32", "float64", "uint", "uint64":
+		return "a number"
+	}
+	if t.Type.String() == "id.ID" {
+		return "an id (string of digits)"
+	}
+	return "a " + t.Type.String()
+}
+
+// send writes v as JSON with status.
+func send(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// list is the envelope of collection responses.
+type list[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
