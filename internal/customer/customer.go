@@ -80,10 +80,10 @@ type querier interface {
 }
 
 type row struct {
-	id, root                      id.ID
-	kind, name, traits, consent   string
-	stage                         string
-	created, updated, lastSeen    int64
+	id, root                    id.ID
+	kind, name, traits, consent string
+	stage                       string
+	created, updated, lastSeen  int64
 }
 
 // Get returns the customer; asking for a merged customer returns the one it

@@ -103,6 +103,25 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 	} else if len(hits) > 0 {
 		target = hits[0].root
 	}
+
+	var counts map[identifier.Kind]int // identifiers per kind in target's group
+	if target != 0 && len(misses) > 0 {
+		var err error
+		if counts, err = kindCounts(ctx, tx, target); err != nil {
+			return res, err
+		}
+		// A new identifier stronger than every known one that the found
+		// customer cannot take (a second user id) means another person who
+		// shares the weaker identifier: they get a customer of their own.
+		if ev.CustomerID == 0 {
+			for _, m := range misses {
+				if identifier.Priority(m.Kind) < identifier.Priority(hits[0].ident.Kind) && counts[m.Kind] >= identifier.Limit(m.Kind) {
+					target = 0
+					break
+				}
+			}
+		}
+	}
 	if target == 0 {
 		if len(idents) == 0 {
 			return res, errs.Invalidf("identifiers", "at least one usable identifier or a customer_id is required")
@@ -118,27 +137,34 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 			return res, fmt.Errorf("creating customer: %w", err)
 		}
 		res.Created = true
+		counts = map[identifier.Kind]int{}
 	}
 
-	var counts map[identifier.Kind]int // identifiers per kind in target's group, loaded when needed
-	loadCounts := func() error {
-		if counts != nil {
-			return nil
+	// New identifiers first, so that the merge guards below count them.
+	for _, ident := range misses {
+		if counts[ident.Kind] >= identifier.Limit(ident.Kind) {
+			rule := "limit:" + string(ident.Kind)
+			res.Refused = append(res.Refused, Conflict{Identifier: ident, Rule: rule})
+			if err := recordConflict(ctx, tx, ident, target, 0, rule, ev.Source, at); err != nil {
+				return res, err
+			}
+			continue
 		}
-		var err error
-		counts, err = kindCounts(ctx, tx, target)
-		return err
+		if err := insertIdentifier(ctx, tx, ident, target, ev.Source, at); err != nil {
+			return res, err
+		}
+		counts[ident.Kind]++
 	}
 
 	for _, h := range hits {
-		if h.root == target {
+		if h.root == target || slices.Contains(res.Merged, h.root) {
 			continue
 		}
-		if slices.Contains(res.Merged, h.root) {
-			continue
-		}
-		if err := loadCounts(); err != nil {
-			return res, err
+		if counts == nil {
+			var err error
+			if counts, err = kindCounts(ctx, tx, target); err != nil {
+				return res, err
+			}
 		}
 		rule, err := s.mergeRefusal(ctx, tx, target, h.root, counts, false)
 		if err != nil {
@@ -168,24 +194,6 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 		if err := s.alias(ctx, tx, target, *ev.Alias, ev.Source, at, &res); err != nil {
 			return res, err
 		}
-	}
-
-	for _, ident := range misses {
-		if err := loadCounts(); err != nil {
-			return res, err
-		}
-		if counts[ident.Kind] >= identifier.Limit(ident.Kind) {
-			rule := "limit:" + string(ident.Kind)
-			res.Refused = append(res.Refused, Conflict{Identifier: ident, Rule: rule})
-			if err := recordConflict(ctx, tx, ident, target, 0, rule, ev.Source, at); err != nil {
-				return res, err
-			}
-			continue
-		}
-		if err := insertIdentifier(ctx, tx, ident, target, ev.Source, at); err != nil {
-			return res, err
-		}
-		counts[ident.Kind]++
 	}
 
 	if err := s.touch(ctx, tx, target, ev, at); err != nil {
