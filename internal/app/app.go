@@ -39,14 +39,19 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Services, 
 	if err != nil {
 		return nil, err
 	}
-	customers := customer.NewService(db, cfg.Region)
+	return NewServices(db, cfg.Region), nil
+}
+
+// NewServices builds the services on an open store.
+func NewServices(db *store.DB, region string) *Services {
+	customers := customer.NewService(db, region)
 	return &Services{
 		DB:            db,
 		Access:        access.NewService(db),
 		ContactPoints: contactpoint.NewService(db),
 		Customers:     customers,
 		Interactions:  interaction.NewService(db, customers),
-	}, nil
+	}
 }
 
 // Close closes the store.

@@ -102,7 +102,7 @@ func (s *Service) get(ctx context.Context, q querier, customerID id.ID) (*Custom
 		return nil, err
 	}
 	rows, err := q.Query(ctx, `SELECT id, root_id, kind, name, traits, consent, journey_stage, created_at, updated_at, last_seen_at
-		FROM customers WHERE root_id = ? ORDER BY id`, root)
+		FROM customers WHERE root_id = ? ORDER BY merged_at DESC, id DESC`, root)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +143,10 @@ func combine(root id.ID, members []row) (*Customer, error) {
 	if rootRow == nil {
 		return nil, fmt.Errorf("customer %s: root row missing", root)
 	}
-	// Members first, root last, so the root's traits override.
+	slices.Sort(c.MergedIDs)
+	// Later values override earlier ones: the most recently merged member
+	// first, the root last, so the root's own word wins, then those who
+	// joined it earliest.
 	order := make([]*row, 0, len(members))
 	for i := range members {
 		if members[i].id != root {

@@ -140,7 +140,7 @@ func (s *Service) UndoMerge(ctx context.Context, mergeID id.ID, actor string) (*
 			return errs.Conflictf("merge %s was already undone", mergeID)
 		}
 		now := s.now()
-		if _, err := tx.Exec(ctx, "UPDATE customers SET merged_into = NULL, updated_at = ? WHERE id = ? AND merged_into = ?",
+		if _, err := tx.Exec(ctx, "UPDATE customers SET merged_into = NULL, merged_at = NULL, updated_at = ? WHERE id = ? AND merged_into = ?",
 			now.UnixMicro(), m.MergedID, m.SurvivorID); err != nil {
 			return err
 		}

@@ -321,7 +321,7 @@ func (s *Service) mergeRefusal(ctx context.Context, tx *store.Tx, a, b id.ID, ta
 
 // merge puts group b under group a and records why.
 func (s *Service) merge(ctx context.Context, tx *store.Tx, a, b id.ID, cause string, ident identifier.Identifier, source, actor string, at time.Time) error {
-	if _, err := tx.Exec(ctx, "UPDATE customers SET merged_into = ?, updated_at = ? WHERE id = ?", a, at.UnixMicro(), b); err != nil {
+	if _, err := tx.Exec(ctx, "UPDATE customers SET merged_into = ?, merged_at = ?, updated_at = ? WHERE id = ?", a, at.UnixMicro(), at.UnixMicro(), b); err != nil {
 		return fmt.Errorf("merging customer %s into %s: %w", b, a, err)
 	}
 	if _, err := tx.Exec(ctx, "UPDATE customers SET root_id = ? WHERE root_id = ?", a, b); err != nil {

@@ -21,6 +21,7 @@ CREATE TABLE customers (
     id             BIGINT PRIMARY KEY,
     root_id        BIGINT NOT NULL,
     merged_into    BIGINT REFERENCES customers (id),
+    merged_at      BIGINT,
     kind           TEXT    NOT NULL DEFAULT 'person',
     name           TEXT    NOT NULL DEFAULT '',
     traits         TEXT    NOT NULL DEFAULT '{}',

@@ -21,6 +21,7 @@ CREATE TABLE customers (
     id             INTEGER PRIMARY KEY,
     root_id        INTEGER NOT NULL,
     merged_into    INTEGER REFERENCES customers (id),
+    merged_at      INTEGER,
     kind           TEXT    NOT NULL DEFAULT 'person',
     name           TEXT    NOT NULL DEFAULT '',
     traits         TEXT    NOT NULL DEFAULT '{}',
