@@ -40,7 +40,9 @@ func setup(t *testing.T, db *store.DB) *fixture {
 	return f
 }
 
-func email(v string) []customer.RawIdentifier { return []customer.RawIdentifier{{Kind: "email", Value: v}} }
+func email(v string) []customer.RawIdentifier {
+	return []customer.RawIdentifier{{Kind: "email", Value: v}}
+}
 
 func TestRecordIsIdempotentAndAtomic(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -122,7 +124,7 @@ func TestTimelineAcrossMergedCustomers(t *testing.T) {
 			t.Fatalf("%d customers before the link, want 2", n)
 		}
 		res, err := f.interactions.Record(ctx, []interaction.Input{{
-			Identifiers: []customer.RawIdentifier{{Kind: "email", Value: "eve@example.com"}, {Kind: "phone", Value: "(212) 555-0142"}},
+			Identifiers:    []customer.RawIdentifier{{Kind: "email", Value: "eve@example.com"}, {Kind: "phone", Value: "(212) 555-0142"}},
 			ContactPointID: f.store, Kind: "visit", OccurredAt: base.Add(48 * time.Hour), StaffName: "Sam"}})
 		if err != nil {
 			t.Fatal(err)
