@@ -53,10 +53,14 @@ type Conflict struct {
 	Rule       string                `json:"rule"`
 }
 
+// lastSeenResolution is how stale last_seen_at may be, in microseconds.
+const lastSeenResolution = int64(time.Minute / time.Microsecond)
+
 type found struct {
 	ident      identifier.Identifier
 	customerID id.ID
 	root       id.ID
+	lastSeen   int64 // of customerID's row
 }
 
 // Resolve finds or creates the customer the evidence points to, inside tx,
@@ -196,6 +200,13 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 		}
 	}
 
+	// The common event changes nothing but last_seen_at; skip even that
+	// write when the customer was seen within the last minute.
+	if !res.Created && len(res.Merged) == 0 && len(ev.Traits) == 0 && ev.Kind == "" &&
+		len(hits) > 0 && hits[0].customerID == target && at.UnixMicro() < hits[0].lastSeen+lastSeenResolution {
+		res.CustomerID = target
+		return res, nil
+	}
 	if err := s.touch(ctx, tx, target, ev, at); err != nil {
 		return res, err
 	}
@@ -241,8 +252,8 @@ func (s *Service) alias(ctx context.Context, tx *store.Tx, target id.ID, prev id
 
 func lookup(ctx context.Context, tx *store.Tx, ident identifier.Identifier) (found, bool, error) {
 	f := found{ident: ident}
-	err := tx.QueryRow(ctx, `SELECT i.customer_id, c.root_id FROM identifiers i JOIN customers c ON c.id = i.customer_id
-		WHERE i.kind = ? AND i.value = ?`, string(ident.Kind), ident.Value).Scan(&f.customerID, &f.root)
+	err := tx.QueryRow(ctx, `SELECT i.customer_id, c.root_id, c.last_seen_at FROM identifiers i JOIN customers c ON c.id = i.customer_id
+		WHERE i.kind = ? AND i.value = ?`, string(ident.Kind), ident.Value).Scan(&f.customerID, &f.root, &f.lastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, false, nil
 	}

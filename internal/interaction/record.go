@@ -94,22 +94,16 @@ func (s *Service) Record(ctx context.Context, inputs []Input) ([]Result, error) 
 
 func (s *Service) recordOne(ctx context.Context, tx *store.Tx, p *prepared, cps map[id.ID]bool, now time.Time) (Result, error) {
 	in := p.in
-	if in.ExternalID != "" {
-		var r Result
-		var q string
-		if in.IdentifyOnly {
-			q = "SELECT 0, 0 FROM processed_events WHERE source = ? AND message_id = ?"
-		} else {
-			q = `SELECT i.id, c.root_id FROM interactions i JOIN customers c ON c.id = i.customer_id
-				WHERE i.source = ? AND i.external_id = ?`
+	// Identify-only events are deduplicated here; interactions by the
+	// unique index on insert (a replay resolves to the same customer, so
+	// resolving it again is harmless and saves a lookup on every event).
+	if in.ExternalID != "" && in.IdentifyOnly {
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM processed_events WHERE source = ? AND message_id = ?", in.Source, in.ExternalID).Scan(&n); err != nil {
+			return Result{}, err
 		}
-		err := tx.QueryRow(ctx, q, in.Source, in.ExternalID).Scan(&r.ID, &r.CustomerID)
-		if err == nil {
-			r.Duplicate = true
-			return r, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return r, err
+		if n > 0 {
+			return Result{Duplicate: true}, nil
 		}
 	}
 	if in.ContactPointID != 0 && !cps[in.ContactPointID] {
@@ -155,17 +149,26 @@ func (s *Service) recordOne(ctx context.Context, tx *store.Tx, p *prepared, cps 
 	if in.Value != nil {
 		value, currency = in.Value.Minor, in.Value.Currency
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO interactions (id, customer_id, contact_point_id, kind, direction, occurred_at,
+	r, err := tx.Exec(ctx, `INSERT INTO interactions (id, customer_id, contact_point_id, kind, direction, occurred_at,
 		duration_ms, staff_id, staff_name, case_id, reason, outcome, subject, content, summary, sentiment, rating,
 		value_minor, currency, campaign, campaign_source, campaign_medium, campaign_term, campaign_content, promo_code,
 		journey_stage, properties, source, external_id, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source, external_id) WHERE external_id IS NOT NULL DO NOTHING`,
 		out.ID, res.CustomerID, cp, in.Kind, in.Direction, in.OccurredAt.UnixMicro(),
 		in.DurationMS, in.StaffID, in.StaffName, in.CaseID, in.Reason, in.Outcome, in.Subject, in.Content, in.Summary,
 		in.Sentiment, in.Rating, value, currency, in.Campaign.Name, in.Campaign.Source, in.Campaign.Medium,
 		in.Campaign.Term, in.Campaign.Content, in.PromoCode, in.JourneyStage, p.props, in.Source, ext, now.UnixMicro())
 	if err != nil {
 		return out, fmt.Errorf("storing interaction: %w", err)
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		out.Duplicate = true
+		err := tx.QueryRow(ctx, `SELECT i.id, c.root_id FROM interactions i JOIN customers c ON c.id = i.customer_id
+			WHERE i.source = ? AND i.external_id = ?`, in.Source, in.ExternalID).Scan(&out.ID, &out.CustomerID)
+		if err != nil {
+			return out, fmt.Errorf("reading the stored duplicate: %w", err)
+		}
 	}
 	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -61,7 +62,10 @@ type DB struct {
 	write *sql.DB
 	log   *slog.Logger
 
-	rebound sync.Map // query with ? → query with $n
+	rebound   sync.Map // query with ? → query with $n
+	stmts     sync.Map // SQLite: query → statement prepared on the writer connection
+	toPrepare sync.Map // SQLite: queries waiting to be prepared by the writer
+	nStmts    atomic.Int32
 
 	writes    chan *writeReq // SQLite group commit; nil on PostgreSQL
 	stop      chan struct{}
@@ -165,6 +169,7 @@ func (db *DB) Close() error {
 			close(db.stop)
 			db.writerWG.Wait()
 		}
+		db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 		db.read.Close()
 		if db.write != db.read {
 			db.write.Close()
@@ -223,15 +228,65 @@ func (t *Tx) Dialect() Dialect { return t.db.Dialect }
 func (t *Tx) NewID() id.ID { return t.db.IDs.New() }
 
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := t.db.prepared(ctx, q); st != nil {
+		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
 	return t.tx.ExecContext(ctx, t.db.Rebind(q), args...)
 }
 
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := t.db.prepared(ctx, q); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, t.db.Rebind(q), args...)
 }
 
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.db.prepared(ctx, q); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, t.db.Rebind(q), args...)
+}
+
+// maxStmts bounds the SQLite statement cache; queries past it run unprepared.
+const maxStmts = 512
+
+// prepared returns the cached statement for q on the SQLite writer, or nil.
+// Parsing SQL costs more than running a point query, and the writer's
+// statements are few and repeated. A query seen for the first time runs
+// unprepared and is queued: the writer connection is busy with the
+// transaction now, so the writer prepares it between transactions.
+// PostgreSQL (pgx) caches statements per connection by itself.
+func (db *DB) prepared(ctx context.Context, q string) *sql.Stmt {
+	if db.Dialect != SQLite {
+		return nil
+	}
+	if v, ok := db.stmts.Load(q); ok {
+		return v.(*sql.Stmt)
+	}
+	if db.nStmts.Load() < maxStmts {
+		db.toPrepare.Store(q, true)
+	}
+	return nil
+}
+
+// prepareQueued prepares the queries queued by prepared; the writer calls it
+// while no transaction holds the connection.
+func (db *DB) prepareQueued() {
+	db.toPrepare.Range(func(k, _ any) bool {
+		q := k.(string)
+		db.toPrepare.Delete(q)
+		if db.nStmts.Load() >= maxStmts {
+			return false
+		}
+		st, err := db.write.PrepareContext(context.Background(), q)
+		if err != nil {
+			return true // the unprepared path reports the error to its caller
+		}
+		db.stmts.Store(q, st)
+		db.nStmts.Add(1)
+		return true
+	})
 }
 
 // Write runs fn in a write transaction and returns once it is committed (or
@@ -351,6 +406,7 @@ func (db *DB) writer() {
 			}
 		}
 		db.commitGroup(group)
+		db.prepareQueued()
 	}
 }
 

@@ -121,7 +121,6 @@ CREATE TABLE interactions (
 );
 CREATE UNIQUE INDEX interactions_source_external ON interactions (source, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX interactions_timeline ON interactions (customer_id, occurred_at, id);
-CREATE INDEX interactions_contact_point ON interactions (contact_point_id, occurred_at);
 
 CREATE TABLE users (
     id            BIGINT PRIMARY KEY,
