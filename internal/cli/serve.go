@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/app"
@@ -16,8 +18,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := config.Defaults()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg.ServeFlags(fs)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until shutdown (for benchmarks)")
 	if err := parse(fs, args, &cfg, stderr); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	log := cfg.Logger()
 	s, err := app.Open(ctx, cfg, log)

@@ -58,9 +58,10 @@ type DB struct {
 	Dialect Dialect
 	IDs     *id.Generator
 
-	read  *sql.DB
-	write *sql.DB
-	log   *slog.Logger
+	read        *sql.DB
+	write       *sql.DB
+	checkpoints *sql.DB // SQLite: the connection that checkpoints the WAL
+	log         *slog.Logger
 
 	rebound   sync.Map // query with ? → query with $n
 	stmts     sync.Map // SQLite: query → statement prepared on the writer connection
@@ -100,7 +101,10 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	// the process (the WAL is written before COMMIT returns); only an OS crash
 	// or power loss may lose the last transactions.
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32000)"
-	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_txlock=immediate&"+common)
+	// The writer never checkpoints: a checkpoint syncs the WAL and the
+	// database file, and doing that inside a commit stalls every queued
+	// write. A background checkpointer does it instead (checkpointer below).
+	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate&"+common)
 	if err != nil {
 		return nil, err
 	}
@@ -124,14 +128,22 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
 	r.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{Dialect: SQLite, read: r, write: w, log: cfg.Logger, IDs: id.NewGenerator(0),
+	ck, err := sql.Open("sqlite", "file:"+path+"?"+common)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	ck.SetMaxOpenConns(1)
+	db := &DB{Dialect: SQLite, read: r, write: w, checkpoints: ck, log: cfg.Logger, IDs: id.NewGenerator(0),
 		writes: make(chan *writeReq, 1024), stop: make(chan struct{})}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
-	db.writerWG.Add(1)
+	db.writerWG.Add(2)
 	go db.writer()
+	go db.checkpointer()
 	return db, nil
 }
 
@@ -170,6 +182,9 @@ func (db *DB) Close() error {
 			db.writerWG.Wait()
 		}
 		db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
+		if db.checkpoints != nil {
+			db.checkpoints.Close()
+		}
 		db.read.Close()
 		if db.write != db.read {
 			db.write.Close()
@@ -453,6 +468,31 @@ func (db *DB) commitGroup(group []*writeReq) {
 	}
 	for i, r := range group {
 		r.done <- errs[i]
+	}
+}
+
+// checkpointer copies the WAL back into the database file every second
+// (PASSIVE: it never blocks the writer or readers), and truncates the WAL
+// when it has grown large and a moment is free, so it cannot grow without bound.
+func (db *DB) checkpointer() {
+	defer db.writerWG.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stop:
+			db.checkpoints.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+			return
+		case <-t.C:
+		}
+		var busy, logPages, done int
+		if err := db.checkpoints.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &done); err != nil {
+			db.log.Warn("checkpoint failed", "err", err)
+			continue
+		}
+		if logPages > 64<<10 && done == logPages {
+			db.checkpoints.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		}
 	}
 }
 
