@@ -143,8 +143,8 @@ func (s *Service) Create(ctx context.Context, p Profile, source string) (*Custom
 }
 
 // Update changes a customer's profile. New identifiers are linked to it;
-// an identifier held by another customer is refused with a conflict (merge
-// the two customers instead).
+// an identifier held by another customer is refused as invalid input naming
+// it (merge the two customers instead).
 func (s *Service) Update(ctx context.Context, customerID id.ID, p Profile, source string) (*Customer, error) {
 	if err := validateProfile(&p); err != nil {
 		return nil, err

@@ -60,6 +60,9 @@ func jsonError(err error) error {
 }
 
 func expected(t *json.UnmarshalTypeError) string {
+	if t.Type.String() == "id.ID" {
+		return "an id as a string of digits (ids exceed JavaScript's safe integers)"
+	}
 	switch t.Type.Kind().String() {
 	case "string":
 		return "a string"
@@ -71,9 +74,6 @@ func expected(t *json.UnmarshalTypeError) string {
 		return "true or false"
 	case "int", "int64", "int32", "float64", "uint", "uint64":
 		return "a number"
-	}
-	if t.Type.String() == "id.ID" {
-		return "an id (string of digits)"
 	}
 	return "a " + t.Type.String()
 }

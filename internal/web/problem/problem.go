@@ -70,7 +70,7 @@ func Write(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 	if d.Status >= 500 && log != nil {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	if d.Status == 401 {
+	if d.Status == 401 && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="touchpoint"`)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
