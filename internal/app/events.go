@@ -2,14 +2,11 @@ package app
 
 import (
 	"log/slog"
-	"net/http"
+
+	"github.com/touchpoint-hub/touchpoint/internal/channel/segment"
 )
 
-// eventAPI is the Segment-compatible event API (wired once its adapter lands).
-func eventAPI(s *Services, log *slog.Logger) registrarFunc {
-	return func(mux *http.ServeMux) {}
+// eventAPI is the Segment-compatible event API (/v1/...).
+func eventAPI(s *Services, log *slog.Logger) *segment.Handler {
+	return &segment.Handler{Points: s.ContactPoints, Recorder: s.Interactions, Log: log}
 }
-
-type registrarFunc func(mux *http.ServeMux)
-
-func (f registrarFunc) Register(mux *http.ServeMux) { f(mux) }

@@ -1,0 +1,48 @@
+// Command tpbench drives a running Touchpoint server (or a store) and prints
+// the figures recorded in docs/benchmarks.md.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `tpbench — load generator for Touchpoint benchmarks
+
+  tpbench ingest    --url URL --write-key KEY [--conns 4] [--batch 100] [--duration 20s] [--visitors 100000] [--compare-null]
+  tpbench nullserver --addr 127.0.0.1:18090      (reads and decodes event batches, stores nothing)
+  tpbench timeline  --url URL --token TOKEN --customer ID [--conns 4] [--requests 20000]
+  tpbench fill      --data DIR | --db URL  --interactions N --customers N [--hot 1000]
+  tpbench identity  --data DIR | --db URL  --customers 1000000 [--step 100000]
+  tpbench startup   --bin PATH [--demo]
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	args := os.Args[2:]
+	switch os.Args[1] {
+	case "ingest":
+		err = ingest(args)
+	case "nullserver":
+		err = nullServer(args)
+	case "timeline":
+		err = timeline(args)
+	case "fill":
+		err = fill(args)
+	case "identity":
+		err = identity(args)
+	case "startup":
+		err = startup(args)
+	default:
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tpbench:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,402 @@
+package demo
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"reflect"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/touchpoint-hub/touchpoint/internal/access"
+	"github.com/touchpoint-hub/touchpoint/internal/app"
+	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
+	"github.com/touchpoint-hub/touchpoint/internal/customer"
+	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/identifier"
+	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+	"github.com/touchpoint-hub/touchpoint/internal/store"
+	"github.com/touchpoint-hub/touchpoint/internal/store/storetest"
+)
+
+// services builds the domain services the way app.Open does.
+func services(db *store.DB) *app.Services {
+	customers := customer.NewService(db, "US")
+	return &app.Services{
+		DB:            db,
+		Access:        access.NewService(db),
+		ContactPoints: contactpoint.NewService(db),
+		Customers:     customers,
+		Interactions:  interaction.NewService(db, customers),
+	}
+}
+
+var testNow = time.Date(2025, 5, 20, 15, 30, 0, 0, time.UTC)
+
+func TestFill(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := services(db)
+		opt := Options{Customers: 200, Seed: 7, Now: testNow}
+		sum, err := Fill(ctx, s, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("filled: %d contact points, %d customers, %d interactions", sum.ContactPoints, sum.Customers, sum.Interactions)
+		if sum.AlreadyFilled {
+			t.Error("first Fill says AlreadyFilled")
+		}
+		if sum.ContactPoints != len(catalog) {
+			t.Errorf("contact points = %d, want %d", sum.ContactPoints, len(catalog))
+		}
+		// Every synthetic person is one customer once the identifiers are linked.
+		if sum.Customers < 190 || sum.Customers > 200 {
+			t.Errorf("customers = %d, want about 200", sum.Customers)
+		}
+		if per := float64(sum.Interactions) / 200; per < 12 || per > 30 {
+			t.Errorf("interactions per customer = %.1f, want 12 to 30", per)
+		}
+		if len(sum.SignIns) != len(demoSignIns) {
+			t.Errorf("sign-ins = %d, want %d", len(sum.SignIns), len(demoSignIns))
+		}
+
+		u, err := s.Access.SignIn(ctx, "admin@demo.example", "demo")
+		if err != nil {
+			t.Fatalf("admin cannot sign in: %v", err)
+		}
+		if u.Role != access.Admin || u.Name != "Ada Admin" {
+			t.Errorf("admin = %+v", u)
+		}
+		for _, si := range sum.SignIns {
+			if _, ok := access.ParseRole(si.Role); !ok {
+				t.Errorf("sign-in %s has unknown role %q", si.Email, si.Role)
+			}
+		}
+
+		again, err := Fill(ctx, s, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !again.AlreadyFilled {
+			t.Error("second Fill did not say AlreadyFilled")
+		}
+		if again.ContactPoints != sum.ContactPoints || again.Customers != sum.Customers || again.Interactions != sum.Interactions {
+			t.Errorf("second Fill changed the counts: %+v, then %+v", sum, again)
+		}
+		if len(again.SignIns) == 0 {
+			t.Error("second Fill returned no sign-ins")
+		}
+
+		// Multi-channel timelines: customers seen on at least 3 contact points.
+		var multi int
+		err = db.QueryRow(ctx, `SELECT COUNT(*) FROM (
+			SELECT c.root_id FROM interactions i JOIN customers c ON c.id = i.customer_id
+			GROUP BY c.root_id HAVING COUNT(DISTINCT i.contact_point_id) >= 3) x`).Scan(&multi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if multi < 50 {
+			t.Errorf("%d customers have a timeline over 3 or more contact points, want at least 50", multi)
+		}
+		// And one of them read through the timeline API.
+		var someone id.ID
+		if err := db.QueryRow(ctx, `SELECT c.root_id FROM interactions i JOIN customers c ON c.id = i.customer_id
+			GROUP BY c.root_id ORDER BY COUNT(DISTINCT i.contact_point_id) DESC, c.root_id LIMIT 1`).Scan(&someone); err != nil {
+			t.Fatal(err)
+		}
+		cust, err := s.Customers.Get(ctx, someone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := s.Interactions.Timeline(ctx, cust.ID, interaction.TimelineQuery{Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[any]bool{}
+		for _, it := range page.Items {
+			seen[*it.ContactPointID] = true
+		}
+		if len(seen) < 3 {
+			t.Errorf("customer %s (%s): timeline spans %d contact points", cust.ID, cust.Name, len(seen))
+		}
+		if cust.Name == "" || cust.JourneyStage == "" || len(cust.Identifiers) < 2 {
+			t.Errorf("customer %s: name %q, stage %q, identifiers %v", cust.ID, cust.Name, cust.JourneyStage, cust.Identifiers)
+		}
+
+		// The story: shipping questions grow from the first month to the last.
+		start := testNow.AddDate(0, -6, 0)
+		count := func(from, to time.Time) int {
+			var n int
+			err := db.QueryRow(ctx, `SELECT COUNT(*) FROM interactions WHERE reason IN ('shipping_charges', 'delivery_time')
+				AND occurred_at >= ? AND occurred_at < ?`, from.UnixMicro(), to.UnixMicro()).Scan(&n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		first, last := count(start, start.AddDate(0, 1, 0)), count(testNow.AddDate(0, -1, 0), testNow)
+		t.Logf("shipping questions: first month %d, last month %d", first, last)
+		if last <= first {
+			t.Errorf("shipping questions: first month %d, last month %d; want growth", first, last)
+		}
+		var withText int
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM interactions WHERE reason = 'shipping_charges' AND kind = 'call'
+			AND summary LIKE '%not shown on the website%'`).Scan(&withText); err != nil {
+			t.Fatal(err)
+		}
+		if withText == 0 {
+			t.Error("no shipping_charges call says that the charges are not shown on the website")
+		}
+
+		// Nothing lies outside the window, everything is demo data.
+		var outside, other int
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM interactions WHERE occurred_at < ? OR occurred_at >= ?",
+			start.UnixMicro(), testNow.UnixMicro()).Scan(&outside); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM interactions WHERE source <> ? OR external_id IS NULL", Source).Scan(&other); err != nil {
+			t.Fatal(err)
+		}
+		if outside != 0 || other != 0 {
+			t.Errorf("%d interactions outside the window, %d not from the demo", outside, other)
+		}
+	})
+}
+
+// TestFillResumes: a Fill that stopped before marking the store filled runs
+// again without duplicating anything.
+func TestFillResumes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := services(db)
+		opt := Options{Customers: 60, Seed: 3, Now: testNow}
+		first, err := Fill(ctx, s, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+			_, err := tx.Exec(ctx, "DELETE FROM settings WHERE key = ?", FilledKey)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// A later "today": the same stories, found again by their external ids.
+		opt.Now = testNow.Add(90 * time.Minute)
+		second, err := Fill(ctx, s, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if second.AlreadyFilled {
+			t.Fatal("resumed Fill says AlreadyFilled")
+		}
+		if second.ContactPoints != first.ContactPoints || second.Customers != first.Customers {
+			t.Errorf("resumed Fill changed counts: %+v, then %+v", first, second)
+		}
+		// Only contacts in the extra 90 minutes may be new.
+		if second.Interactions < first.Interactions || second.Interactions > first.Interactions+first.Interactions/50 {
+			t.Errorf("interactions: %d, then %d after resuming", first.Interactions, second.Interactions)
+		}
+		users, err := s.Access.ListUsers(ctx)
+		if err != nil || len(users) != len(demoSignIns) {
+			t.Errorf("users after resuming: %d, %v", len(users), err)
+		}
+	})
+}
+
+func TestGenerator(t *testing.T) {
+	ids := make([]id.ID, numContactPoints)
+	for i := range ids {
+		ids[i] = id.ID(1000 + i)
+	}
+	a := NewGenerator(42, 5000, testNow, ids)
+	b := NewGenerator(42, 5000, testNow, ids)
+	x1, x2 := a.Next(700), a.Next(700)
+	y := b.Next(1400)
+	if len(x1) != 700 || len(x2) != 700 || len(y) != 1400 {
+		t.Fatalf("lengths %d %d %d", len(x1), len(x2), len(y))
+	}
+	if !reflect.DeepEqual(append(x1, x2...), y) {
+		t.Error("the same seed gave different data")
+	}
+	c := NewGenerator(43, 5000, testNow, ids).Next(50)
+	if reflect.DeepEqual(c, y[:50]) {
+		t.Error("another seed gave the same data")
+	}
+
+	g := NewGenerator(1, 100000, testNow, ids)
+	seen := map[string]bool{}
+	kinds := map[string]map[string]bool{}
+	norm := identifier.Normalizer{DefaultRegion: "US"}
+	for range 20 {
+		for _, in := range g.Next(1000) {
+			key := in.Source + "\x00" + in.ExternalID
+			if in.Source != Source || in.ExternalID == "" || seen[key] {
+				t.Fatalf("source %q external id %q: empty or seen before", in.Source, in.ExternalID)
+			}
+			seen[key] = true
+			if in.OccurredAt.Before(testNow.AddDate(0, -6, 0)) || !in.OccurredAt.Before(testNow) {
+				t.Errorf("%s: occurred at %s, outside the window", in.ExternalID, in.OccurredAt)
+			}
+			if len(in.Identifiers) == 0 {
+				t.Errorf("%s: no identifiers", in.ExternalID)
+			}
+			for _, raw := range in.Identifiers {
+				if _, err := norm.Normalize(raw.Kind, raw.Value); err != nil {
+					t.Errorf("%s: identifier %v: %v", in.ExternalID, raw, err)
+				}
+			}
+			cpKind := string(catalog[int(in.ContactPointID)-1000].kind)
+			if kinds[cpKind] == nil {
+				kinds[cpKind] = map[string]bool{}
+			}
+			kinds[cpKind][in.Kind] = true
+		}
+	}
+	// Kinds fit the contact point.
+	want := map[string]string{"phone": "call", "website": "page_view", "store": "purchase", "delivery": "delivery",
+		"advertising": "ad_exposure", "review_site": "review", "billing": "bill", "kiosk": "kiosk_session"}
+	for cpKind, k := range want {
+		if !kinds[cpKind][k] {
+			t.Errorf("no %s interactions on %s contact points; got %v", k, cpKind, kinds[cpKind])
+		}
+	}
+	for _, k := range []string{"page_view", "ad_exposure", "bill"} {
+		if kinds["phone"][k] {
+			t.Errorf("a %s on a phone line", k)
+		}
+	}
+}
+
+// TestGeneratorRecords: what the generator yields is accepted by Record.
+func TestGeneratorRecords(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	s := services(db)
+	cps, err := CreateContactPoints(ctx, s.ContactPoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := CreateContactPoints(ctx, s.ContactPoints)
+	if err != nil || !reflect.DeepEqual(cps, again) {
+		t.Fatalf("CreateContactPoints again: %v, %v vs %v", err, again, cps)
+	}
+	g := NewGenerator(5, 300, time.Now(), cps)
+	for range 3 {
+		if _, err := s.Interactions.Record(ctx, g.Next(1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.Interactions.Count(ctx)
+	if err != nil || n != 3000 {
+		t.Fatalf("count = %d, %v", n, err)
+	}
+	// The same seed again: all duplicates.
+	res, err := s.Interactions.Record(ctx, NewGenerator(5, 300, time.Now(), cps).Next(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if !r.Duplicate {
+			t.Fatal("a repeated generator input was stored again")
+		}
+	}
+}
+
+// TestPhoneNumbers: every number the demo hands out is a possible number that
+// normalizes to itself, and customers' numbers are unique.
+func TestPhoneNumbers(t *testing.T) {
+	norm := identifier.Normalizer{DefaultRegion: "US"}
+	for _, n := range []string{phoneLineUS, phoneLineUK, phoneLineDE, phoneSMS, phoneWhatsApp} {
+		if _, err := norm.Normalize("phone", n); err != nil {
+			t.Errorf("company number %s: %v", n, err)
+		}
+	}
+	for _, c := range countries {
+		seen := map[string]bool{}
+		for n := range 3000 {
+			raw := c.phoneNumber(n)
+			got, err := norm.Normalize("phone", raw)
+			if err != nil {
+				t.Fatalf("%s customer %d: %s: %v", c.code, n, raw, err)
+			}
+			if seen[got.Value] {
+				t.Errorf("%s customer %d: %s given twice", c.code, n, got.Value)
+			}
+			seen[got.Value] = true
+		}
+		// Beyond the fictional blocks, for large benchmark pools.
+		for _, n := range []int{3000, 4000, 11199, 11200, 50000, 999999, 5000000} {
+			raw := c.phoneNumber(n)
+			got, err := norm.Normalize("phone", raw)
+			if err != nil {
+				t.Errorf("%s customer %d: %s: %v", c.code, n, raw, err)
+				continue
+			}
+			if seen[got.Value] {
+				t.Errorf("%s customer %d: %s given twice", c.code, n, got.Value)
+			}
+			seen[got.Value] = true
+		}
+	}
+}
+
+func TestCatalog(t *testing.T) {
+	for i, d := range catalog {
+		if int(d.key) != i {
+			t.Errorf("catalog[%d] has key %d", i, d.key)
+		}
+	}
+	seen := map[contactpoint.Kind]bool{}
+	for _, d := range catalog {
+		seen[d.kind] = true
+	}
+	for _, k := range contactpoint.Kinds {
+		if !seen[k] && k != "api" {
+			t.Errorf("no contact point of kind %s", k)
+		}
+	}
+}
+
+// BenchmarkFill measures Fill with the default 2000 customers on a fresh
+// store: go test ./internal/demo/ -run XXX -bench Fill -benchtime 3x
+func BenchmarkFill(b *testing.B) {
+	dbs := map[string]func(testing.TB) *store.DB{"sqlite": storetest.SQLite, "postgres": storetest.Postgres}
+	for _, name := range []string{"sqlite", "postgres"} {
+		b.Run(name, func(b *testing.B) {
+			var log *slog.Logger
+			if testing.Verbose() {
+				log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			}
+			for b.Loop() {
+				b.StopTimer()
+				db := dbs[name](b)
+				b.StartTimer()
+				cpu0 := cpuTime()
+				sum, err := Fill(context.Background(), services(db), Options{Log: log})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric((cpuTime() - cpu0).Seconds(), "cpu-s/op")
+				b.ReportMetric(float64(sum.Interactions), "interactions")
+				b.ReportMetric(float64(sum.Customers), "customers")
+			}
+		})
+	}
+}
+
+func BenchmarkStories(b *testing.B) {
+	w := newWorld(make([]id.ID, numContactPoints), testNow, 6)
+	for b.Loop() {
+		writeStories(w, 1, 2000)
+	}
+}
+
+// cpuTime is the user and system CPU time of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
