@@ -72,7 +72,7 @@ func fill(args []string) error {
 		n := min(*batch, *total-done)
 		ins := gen.Next(n)
 		// Spread the hot customer's interactions evenly through the history.
-		interval := max(1, *total / max(1, *hot))
+		interval := max(1, *total/max(1, *hot))
 		for i := range ins {
 			if hotLeft > 0 && (done+i)%interval == 0 {
 				ins[i].Identifiers = []customer.RawIdentifier{{Kind: "user_id", Value: "tpbench-hot-customer"}}
