@@ -36,6 +36,9 @@ type Evidence struct {
 	// Alias is an earlier identifier of the same customer (Segment alias): the
 	// customer holding it is merged even past the per-kind limits.
 	Alias *identifier.Identifier
+	// Known, when set, holds identifiers already looked up in this
+	// transaction (see Preload); Resolve keeps it current.
+	Known *Known
 }
 
 // Resolution says which customer the evidence resolved to and what changed.
@@ -84,7 +87,7 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 	var hits []found
 	var misses []identifier.Identifier
 	for _, ident := range idents {
-		f, ok, err := lookup(ctx, tx, ident)
+		f, ok, err := ev.Known.lookup(ctx, tx, ident)
 		if err != nil {
 			return res, err
 		}
@@ -157,6 +160,7 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 		if err := insertIdentifier(ctx, tx, ident, target, ev.Source, at); err != nil {
 			return res, err
 		}
+		ev.Known.add(ident, found{ident: ident, customerID: target, root: target, lastSeen: at.UnixMicro()})
 		counts[ident.Kind]++
 	}
 
@@ -188,6 +192,7 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 		if err := s.merge(ctx, tx, target, h.root, "identifier", h.ident, ev.Source, "", at); err != nil {
 			return res, err
 		}
+		ev.Known.merged(target, h.root)
 		for k, n := range other {
 			counts[k] += n
 		}
@@ -195,7 +200,7 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 	}
 
 	if ev.Alias != nil {
-		if err := s.alias(ctx, tx, target, *ev.Alias, ev.Source, at, &res); err != nil {
+		if err := s.alias(ctx, tx, target, *ev.Alias, ev.Source, at, ev.Known, &res); err != nil {
 			return res, err
 		}
 	}
@@ -217,13 +222,13 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 // alias merges the customer holding an earlier id into target. The earlier id
 // may have been a user id or an anonymous id; if nobody holds it yet it
 // becomes an anonymous id of target, so later events under it land here.
-func (s *Service) alias(ctx context.Context, tx *store.Tx, target id.ID, prev identifier.Identifier, source string, at time.Time, res *Resolution) error {
+func (s *Service) alias(ctx context.Context, tx *store.Tx, target id.ID, prev identifier.Identifier, source string, at time.Time, known *Known, res *Resolution) error {
 	candidates := []identifier.Identifier{prev}
 	if prev.Kind == identifier.UserID {
 		candidates = append(candidates, identifier.Identifier{Kind: identifier.AnonymousID, Value: prev.Value})
 	}
 	for _, c := range candidates {
-		f, ok, err := lookup(ctx, tx, c)
+		f, ok, err := known.lookup(ctx, tx, c)
 		if err != nil {
 			return err
 		}
@@ -244,10 +249,16 @@ func (s *Service) alias(ctx context.Context, tx *store.Tx, target id.ID, prev id
 		if err := s.merge(ctx, tx, target, f.root, "alias", c, source, "", at); err != nil {
 			return err
 		}
+		known.merged(target, f.root)
 		res.Merged = append(res.Merged, f.root)
 		return nil
 	}
-	return insertIdentifier(ctx, tx, identifier.Identifier{Kind: identifier.AnonymousID, Value: prev.Value}, target, source, at)
+	anon := identifier.Identifier{Kind: identifier.AnonymousID, Value: prev.Value}
+	if err := insertIdentifier(ctx, tx, anon, target, source, at); err != nil {
+		return err
+	}
+	known.add(anon, found{ident: anon, customerID: target, root: target, lastSeen: at.UnixMicro()})
+	return nil
 }
 
 func lookup(ctx context.Context, tx *store.Tx, ident identifier.Identifier) (found, bool, error) {

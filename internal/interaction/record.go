@@ -69,8 +69,16 @@ func (s *Service) Record(ctx context.Context, inputs []Input) ([]Result, error) 
 	err := s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		results = make([]Result, len(preps))
 		cps := map[id.ID]bool{}
+		var all []identifier.Identifier
 		for i := range preps {
-			r, err := s.recordOne(ctx, tx, &preps[i], cps, now)
+			all = append(all, preps[i].idents...)
+		}
+		known, err := s.customers.Preload(ctx, tx, all)
+		if err != nil {
+			return err
+		}
+		for i := range preps {
+			r, err := s.recordOne(ctx, tx, &preps[i], cps, known, now)
 			if err != nil {
 				bad.AddItem(i, err)
 				var inv *errs.Invalid
@@ -92,7 +100,7 @@ func (s *Service) Record(ctx context.Context, inputs []Input) ([]Result, error) 
 	return results, nil
 }
 
-func (s *Service) recordOne(ctx context.Context, tx *store.Tx, p *prepared, cps map[id.ID]bool, now time.Time) (Result, error) {
+func (s *Service) recordOne(ctx context.Context, tx *store.Tx, p *prepared, cps map[id.ID]bool, known *customer.Known, now time.Time) (Result, error) {
 	in := p.in
 	// Identify-only events are deduplicated here; interactions by the
 	// unique index on insert (a replay resolves to the same customer, so
@@ -122,7 +130,7 @@ func (s *Service) recordOne(ctx context.Context, tx *store.Tx, p *prepared, cps 
 	}
 	res, err := s.customers.Resolve(ctx, tx, customer.Evidence{
 		Identifiers: p.idents, CustomerID: in.CustomerID, Traits: in.Traits,
-		Source: in.Source, At: in.OccurredAt, Alias: p.alias,
+		Source: in.Source, At: in.OccurredAt, Alias: p.alias, Known: known,
 	})
 	if err != nil {
 		return Result{}, err

@@ -1,0 +1,98 @@
+package customer
+
+import (
+	"context"
+	"strings"
+
+	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/identifier"
+	"github.com/touchpoint-hub/touchpoint/internal/store"
+)
+
+// Known is what a transaction has learned about identifiers: who holds
+// them, or that nobody does. A batch of events looks up all its identifiers
+// in a few queries (Preload) instead of one query per identifier per event,
+// and Resolve keeps the entries true as it links and merges. It belongs to
+// one transaction and dies with it. A nil *Known looks everything up.
+type Known struct {
+	m map[identifier.Identifier]found // found.customerID == 0: nobody holds it
+}
+
+// preloadChunk is how many identifiers one preload query asks for. The
+// query text is the same for every chunk (short chunks are padded), so the
+// statement is prepared once.
+const preloadChunk = 64
+
+// Preload looks up idents inside tx.
+func (s *Service) Preload(ctx context.Context, tx *store.Tx, idents []identifier.Identifier) (*Known, error) {
+	k := &Known{m: make(map[identifier.Identifier]found, len(idents))}
+	var todo []identifier.Identifier
+	for _, i := range idents {
+		if _, ok := k.m[i]; !ok {
+			k.m[i] = found{ident: i}
+			todo = append(todo, i)
+		}
+	}
+	q := "SELECT i.kind, i.value, i.customer_id, c.root_id, c.last_seen_at FROM identifiers i JOIN customers c ON c.id = i.customer_id WHERE (i.kind, i.value) IN (VALUES " +
+		strings.TrimSuffix(strings.Repeat("(?, ?),", preloadChunk), ",") + ")"
+	args := make([]any, 0, 2*preloadChunk)
+	for start := 0; start < len(todo); start += preloadChunk {
+		chunk := todo[start:min(start+preloadChunk, len(todo))]
+		args = args[:0]
+		for j := 0; j < preloadChunk; j++ {
+			v := chunk[min(j, len(chunk)-1)]
+			args = append(args, string(v.Kind), v.Value)
+		}
+		rows, err := tx.Query(ctx, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var f found
+			var kind string
+			if err := rows.Scan(&kind, &f.ident.Value, &f.customerID, &f.root, &f.lastSeen); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			f.ident.Kind = identifier.Kind(kind)
+			k.m[f.ident] = f
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+func (k *Known) lookup(ctx context.Context, tx *store.Tx, ident identifier.Identifier) (found, bool, error) {
+	if k != nil {
+		if f, ok := k.m[ident]; ok {
+			return f, f.customerID != 0, nil
+		}
+	}
+	f, ok, err := lookup(ctx, tx, ident)
+	if err == nil && k != nil {
+		k.m[ident] = f
+	}
+	return f, ok, err
+}
+
+func (k *Known) add(ident identifier.Identifier, f found) {
+	if k != nil {
+		k.m[ident] = f
+	}
+}
+
+// merged moves the entries of group b into group a.
+func (k *Known) merged(a, b id.ID) {
+	if k == nil {
+		return
+	}
+	for i, f := range k.m {
+		if f.root == b {
+			f.root = a
+			k.m[i] = f
+		}
+	}
+}
