@@ -58,7 +58,7 @@ func fill(args []string) error {
 	}
 	defer s.Close()
 	ctx := context.Background()
-	cps, err := benchContactPoints(ctx, s)
+	cps, err := demo.CreateContactPoints(ctx, s.ContactPoints)
 	if err != nil {
 		return err
 	}

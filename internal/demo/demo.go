@@ -15,6 +15,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -37,11 +38,11 @@ import (
 
 // Options shape the demo company.
 type Options struct {
-	Customers int       // default 2000
-	Seed      int64     // default 1; the same seed gives the same data
-	Now       time.Time // "today" of the story, at most a day ahead of the clock; default time.Now()
-	Months    int       // length of the history, default 6
-	Log       *slog.Logger
+	Customers int          // default 2000
+	Seed      int64        // default 1; the same seed gives the same data
+	Now       time.Time    // "today" of the story, at most a day ahead of the clock; default time.Now()
+	Months    int          // length of the history, default 6
+	Log       *slog.Logger // progress, at debug level; the caller reports the Summary
 }
 
 // SignIn is a demo user.
@@ -99,18 +100,13 @@ func Fill(ctx context.Context, s *app.Services, opt Options) (*Summary, error) {
 			return nil, err
 		}
 		sum.AlreadyFilled = true
-		log.Info("demo data already present; adding nothing", "customers", sum.Customers, "interactions", sum.Interactions)
+		log.Debug("demo data already present; adding nothing", "customers", sum.Customers, "interactions", sum.Interactions)
 		return sum, nil
 	}
 
-	// Sign-ins hash their passwords (argon2id, deliberately slow): do that
-	// while the contact points are made and the stories written.
-	type usersResult struct {
-		ids map[string]id.ID
-		err error
-	}
-	// Those who appear on interactions are needed first; the others (admin,
-	// analyst) are made while the interactions are recorded.
+	// Sign-ins hash their passwords (argon2id, deliberately slow). Those who
+	// appear on interactions are made while the stories are written; the
+	// others (admin, analyst) while the interactions are recorded.
 	var onDuty, offDuty []SignIn
 	for _, si := range demoSignIns {
 		if staffEmails[si.Email] {
@@ -130,136 +126,11 @@ func Fill(ctx context.Context, s *app.Services, opt Options) (*Summary, error) {
 		return nil, err
 	}
 	w := newWorld(cps, opt.Now, opt.Months)
-	stories := writeStories(w, opt.Seed, opt.Customers)
-	log.Debug("demo: stories laid out", "took", time.Since(began).Round(time.Millisecond))
-	ur := <-usersDone
-	log.Debug("demo: sign-ins ready", "took", time.Since(began).Round(time.Millisecond))
-	if ur.err != nil {
-		return nil, ur.err
-	}
-	othersDone := make(chan error, 1)
-	go func() {
-		_, err := ensureUsers(ctx, s.Access, offDuty)
-		othersDone <- err
-	}()
-	staffIDs := map[string]id.ID{} // staff name → user, for the demo sign-ins
-	for _, si := range demoSignIns {
-		if uid, ok := ur.ids[si.Email]; ok {
-			staffIDs[si.Name] = uid
-		}
-	}
-
-	type ref struct {
-		at     int64
-		person int32
-		i      int32
-	}
-	total := 0
-	for _, st := range stories {
-		total += len(st.evs)
-	}
-	refs := make([]ref, 0, total)
-	for pi, st := range stories {
-		for i := range st.evs {
-			if uid, ok := staffIDs[st.evs[i].StaffName]; ok {
-				st.evs[i].StaffID = &uid
-			}
-			refs = append(refs, ref{st.evs[i].OccurredAt.UnixMicro(), int32(pi), int32(i)})
-		}
-	}
-	slices.SortFunc(refs, func(a, b ref) int {
-		if a.at != b.at {
-			return compare(a.at, b.at)
-		}
-		if a.person != b.person {
-			return compare(a.person, b.person)
-		}
-		return compare(a.i, b.i)
-	})
-	written := time.Now()
-	log.Info("demo: stories written", "customers", opt.Customers, "interactions", total, "took", written.Sub(began).Round(time.Millisecond))
-
-	// Record in time order, so identity resolution meets the identifiers in
-	// the order a live system would: anonymous visitors become known when
-	// they sign in, callers when they give their email. On SQLite the next
-	// batch is validated while the single writer stores the previous one; on
-	// PostgreSQL one batch at a time keeps transactions from colliding.
-	inflight := 1
-	if s.DB.Dialect == store.SQLite {
-		inflight = 2
-	}
-	nBatches := (len(refs) + batchSize - 1) / batchSize
-	// A customer's profile is set as soon as all their history is stored,
-	// while later batches are still being recorded.
-	readyAfter := make([][]int32, nBatches) // batch → customers whose last contact is in it
-	last := make([]int, len(stories))
-	for i := range last {
-		last[i] = -1
-	}
-	for pos, rf := range refs {
-		last[rf.person] = pos / batchSize
-	}
-	for pi, b := range last {
-		if b >= 0 {
-			readyAfter[b] = append(readyAfter[b], int32(pi))
-		}
-	}
-	custOf := make([]id.ID, len(stories))
-	profiles := newProfileSetter(ctx, s.Customers, stories, custOf, len(stories))
-
-	var mu sync.Mutex
-	var recErr error
-	done := make([]bool, nBatches)
-	watermark := 0
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, inflight)
-	for k := range nBatches {
-		part := refs[k*batchSize : min((k+1)*batchSize, len(refs))]
-		sem <- struct{}{}
-		mu.Lock()
-		failed := recErr != nil
-		mu.Unlock()
-		if failed {
-			<-sem
-			break
-		}
-		batch := make([]interaction.Input, len(part))
-		for i, rf := range part {
-			batch[i] = stories[rf.person].evs[rf.i]
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			res, err := s.Interactions.Record(ctx, batch)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if recErr == nil {
-					recErr = fmt.Errorf("recording demo interactions: %w", err)
-				}
-				return
-			}
-			for i, r := range res {
-				custOf[part[i].person] = r.CustomerID
-			}
-			done[k] = true
-			for watermark < nBatches && done[watermark] {
-				for _, pi := range readyAfter[watermark] {
-					profiles.jobs <- pi
-				}
-				watermark++
-			}
-		}()
-	}
-	wg.Wait()
-	close(profiles.jobs)
-	profErr := profiles.wait()
-	othersErr := <-othersDone
-	if err := errors.Join(recErr, profErr, othersErr); err != nil {
+	total, err := fillHistory(ctx, s, w, opt, usersDone, offDuty, log)
+	if err != nil {
 		return nil, err
 	}
-	log.Info("demo: interactions recorded and profiles set", "interactions", total, "took", time.Since(written).Round(time.Millisecond))
+	log.Debug("demo: history recorded", "interactions", total, "took", time.Since(began).Round(time.Millisecond))
 
 	mark, _ := json.Marshal(map[string]any{"seed": opt.Seed, "customers": opt.Customers, "months": opt.Months,
 		"now": opt.Now.UTC().Format(time.RFC3339), "filled_at": time.Now().UTC().Format(time.RFC3339)})
@@ -274,19 +145,9 @@ func Fill(ctx context.Context, s *app.Services, opt Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	log.Info("demo data filled", "contact_points", sum.ContactPoints, "customers", sum.Customers,
+	log.Debug("demo data filled", "contact_points", sum.ContactPoints, "customers", sum.Customers,
 		"interactions", sum.Interactions, "took", time.Since(began).Round(time.Millisecond))
 	return sum, nil
-}
-
-func compare[T int64 | int32](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // IsFilled tells whether Fill has finished on this store.
@@ -316,6 +177,11 @@ func summarize(ctx context.Context, s *app.Services) (*Summary, error) {
 		return nil, err
 	}
 	return &Summary{ContactPoints: len(cps), Customers: int(nc), Interactions: int(ni), SignIns: SignIns()}, nil
+}
+
+type usersResult struct {
+	ids map[string]id.ID
+	err error
 }
 
 // staffEmails are the demo sign-ins who serve customers, and so appear on interactions.
@@ -388,11 +254,170 @@ func ensureUsers(ctx context.Context, svc *access.Service, signIns []SignIn) (ma
 	return have, nil
 }
 
-// writeStories writes every customer's history, on all CPUs.
-func writeStories(w *world, seed int64, customers int) []*story {
-	stories := make([]*story, customers)
+// chunkCustomers bounds how many customers' stories are held in memory at
+// once (about 15 interactions each); the default 2000 fit in one chunk.
+var chunkCustomers = 5000
+
+// fillHistory writes the customers' stories chunk by chunk and records them.
+func fillHistory(ctx context.Context, s *app.Services, w *world, opt Options, usersDone <-chan usersResult,
+	offDuty []SignIn, log *slog.Logger) (int, error) {
+	began := time.Now()
+	profiles := newProfileSetter(ctx, s.Customers, opt.Customers)
+	var othersDone chan error
+	var staffIDs map[string]id.ID // staff name → user, for the demo sign-ins
+	var recErr error
+	total := 0
+	for from := 0; from < opt.Customers && recErr == nil; from += chunkCustomers {
+		stories := writeStories(w, opt.Seed, from, min(from+chunkCustomers, opt.Customers))
+		if staffIDs == nil {
+			log.Debug("demo: stories laid out", "took", time.Since(began).Round(time.Millisecond))
+			ur := <-usersDone
+			if ur.err != nil {
+				recErr = ur.err
+				break
+			}
+			log.Debug("demo: sign-ins ready", "took", time.Since(began).Round(time.Millisecond))
+			staffIDs = map[string]id.ID{}
+			for _, si := range demoSignIns {
+				if uid, ok := ur.ids[si.Email]; ok {
+					staffIDs[si.Name] = uid
+				}
+			}
+			// The sign-ins who serve no customers are made meanwhile.
+			othersDone = make(chan error, 1)
+			go func() {
+				_, err := ensureUsers(ctx, s.Access, offDuty)
+				othersDone <- err
+			}()
+		}
+		n, err := recordStories(ctx, s, stories, staffIDs, profiles)
+		total += n
+		recErr = err
+	}
+	close(profiles.jobs)
+	profErr := profiles.wait()
+	var othersErr error
+	if othersDone != nil {
+		othersErr = <-othersDone
+	}
+	return total, errors.Join(recErr, profErr, othersErr)
+}
+
+// recordStories records the interactions of the stories and hands each
+// customer to the profile setter once all their history is stored.
+func recordStories(ctx context.Context, s *app.Services, stories []*story, staffIDs map[string]id.ID, profiles *profileSetter) (int, error) {
+	type ref struct {
+		at     int64
+		person int32
+		i      int32
+	}
+	total := 0
+	for _, st := range stories {
+		total += len(st.evs)
+	}
+	refs := make([]ref, 0, total)
+	for pi, st := range stories {
+		for i := range st.evs {
+			if uid, ok := staffIDs[st.evs[i].StaffName]; ok {
+				st.evs[i].StaffID = &uid
+			}
+			refs = append(refs, ref{st.evs[i].OccurredAt.UnixMicro(), int32(pi), int32(i)})
+		}
+	}
+	slices.SortFunc(refs, func(a, b ref) int {
+		if a.at != b.at {
+			return cmp.Compare(a.at, b.at)
+		}
+		if a.person != b.person {
+			return cmp.Compare(a.person, b.person)
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+
+	// Record in time order, so identity resolution meets the identifiers in
+	// the order a live system would: anonymous visitors become known when
+	// they sign in, callers when they give their email. On SQLite the next
+	// batch is validated while the single writer stores the previous one; on
+	// PostgreSQL one batch at a time keeps transactions from colliding.
+	inflight := 1
+	if s.DB.Dialect == store.SQLite {
+		inflight = 2
+	}
+	nBatches := (len(refs) + batchSize - 1) / batchSize
+	// A customer's profile is set as soon as all their history is stored,
+	// while later batches are still being recorded.
+	readyAfter := make([][]int32, nBatches) // batch → customers whose last contact is in it
+	last := make([]int, len(stories))
+	for i := range last {
+		last[i] = -1
+	}
+	for pos, rf := range refs {
+		last[rf.person] = pos / batchSize
+	}
+	for pi, b := range last {
+		if b >= 0 {
+			readyAfter[b] = append(readyAfter[b], int32(pi))
+		}
+	}
+	custOf := make([]id.ID, len(stories))
+
+	var mu sync.Mutex
+	var recErr error
+	done := make([]bool, nBatches)
+	watermark := 0
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, inflight)
+	for k := range nBatches {
+		part := refs[k*batchSize : min((k+1)*batchSize, len(refs))]
+		sem <- struct{}{}
+		mu.Lock()
+		failed := recErr != nil
+		mu.Unlock()
+		if failed {
+			<-sem
+			break
+		}
+		batch := make([]interaction.Input, len(part))
+		for i, rf := range part {
+			batch[i] = stories[rf.person].evs[rf.i]
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			res, err := s.Interactions.Record(ctx, batch)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if recErr == nil {
+					recErr = fmt.Errorf("recording demo interactions: %w", err)
+				}
+				return
+			}
+			for i, r := range res {
+				custOf[part[i].person] = r.CustomerID
+			}
+			done[k] = true
+			for watermark < nBatches && done[watermark] {
+				for _, pi := range readyAfter[watermark] {
+					profiles.jobs <- profileJob{stories[pi], custOf[pi]}
+				}
+				watermark++
+			}
+		}()
+	}
+	wg.Wait()
+	for _, st := range stories {
+		st.evs = nil // recorded; the profile needs only the summary
+	}
+	return total, recErr
+}
+
+// writeStories writes the histories of customers [from, to), on all CPUs.
+func writeStories(w *world, seed int64, from, to int) []*story {
+	stories := make([]*story, to-from)
 	const chunk = 64
-	var next int
+	next := from
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for range 4 {
@@ -401,18 +426,18 @@ func writeStories(w *world, seed int64, customers int) []*story {
 			defer wg.Done()
 			for {
 				mu.Lock()
-				from := next
+				lo := next
 				next += chunk
 				mu.Unlock()
-				if from >= customers {
+				if lo >= to {
 					return
 				}
-				for i := from; i < min(from+chunk, customers); i++ {
+				for i := lo; i < min(lo+chunk, to); i++ {
 					st := &story{w: w, p: newPerson(seed, i), r: storyRand(seed, i),
 						prefix: "s" + strconv.FormatInt(seed, 10) + "-c" + strconv.Itoa(i) + "-"}
 					st.live()
 					st.link()
-					stories[i] = st
+					stories[i-from] = st
 				}
 			}
 		}()
@@ -423,31 +448,38 @@ func writeStories(w *world, seed int64, customers int) []*story {
 
 // profileSetter records what the interactions cannot say: business accounts,
 // consent per channel, and the journey stage each customer has reached.
-// Customers are sent on jobs (buffered for all) as their history is stored.
+// Customers are sent on jobs as their history is stored.
 type profileSetter struct {
-	jobs chan int32
+	jobs chan profileJob
 	wg   sync.WaitGroup
 	mu   sync.Mutex
 	err  error
 }
 
-func newProfileSetter(ctx context.Context, svc *customer.Service, stories []*story, custOf []id.ID, n int) *profileSetter {
-	ps := &profileSetter{jobs: make(chan int32, n)}
+type profileJob struct {
+	st   *story
+	cust id.ID
+}
+
+// newProfileSetter starts the workers; jobs has room for every customer, so
+// that recording never waits for them.
+func newProfileSetter(ctx context.Context, svc *customer.Service, customers int) *profileSetter {
+	ps := &profileSetter{jobs: make(chan profileJob, customers)}
 	for range 8 {
 		ps.wg.Add(1)
 		go func() {
 			defer ps.wg.Done()
-			for i := range ps.jobs {
+			for j := range ps.jobs {
 				ps.mu.Lock()
 				failed := ps.err != nil
 				ps.mu.Unlock()
-				if failed || custOf[i] == 0 {
+				if failed || j.cust == 0 {
 					continue
 				}
-				if _, err := svc.Update(ctx, custOf[i], stories[i].profile(), Source); err != nil {
+				if _, err := svc.Update(ctx, j.cust, j.st.profile(), Source); err != nil {
 					ps.mu.Lock()
 					if ps.err == nil {
-						ps.err = fmt.Errorf("setting the profile of demo customer %d: %w", i, err)
+						ps.err = fmt.Errorf("setting the profile of demo customer %d: %w", j.st.p.idx, err)
 					}
 					ps.mu.Unlock()
 				}
@@ -470,10 +502,7 @@ func (s *story) profile() customer.Profile {
 		k := customer.Business
 		pr.Kind = &k
 	}
-	var last time.Time
-	if len(s.evs) > 0 {
-		last = s.evs[len(s.evs)-1].OccurredAt
-	}
+	last := s.lastAt
 	stage := "customer"
 	switch {
 	case s.purchases == 0:

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"reflect"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -204,6 +205,26 @@ func TestFillResumes(t *testing.T) {
 	})
 }
 
+// TestFillChunked: large fills go chunk by chunk and tell the same stories.
+func TestFillChunked(t *testing.T) {
+	ctx := context.Background()
+	opt := Options{Customers: 120, Seed: 11, Now: testNow}
+	whole, err := Fill(ctx, services(storetest.SQLite(t)), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(n int) { chunkCustomers = n }(chunkCustomers)
+	chunkCustomers = 50
+	chunked, err := Fill(ctx, services(storetest.SQLite(t)), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole.Customers != chunked.Customers || whole.Interactions != chunked.Interactions {
+		t.Errorf("in one go: %d customers, %d interactions; in chunks: %d, %d",
+			whole.Customers, whole.Interactions, chunked.Customers, chunked.Interactions)
+	}
+}
+
 func TestGenerator(t *testing.T) {
 	ids := make([]id.ID, numContactPoints)
 	for i := range ids {
@@ -264,6 +285,30 @@ func TestGenerator(t *testing.T) {
 	for _, k := range []string{"page_view", "ad_exposure", "bill"} {
 		if kinds["phone"][k] {
 			t.Errorf("a %s on a phone line", k)
+		}
+	}
+}
+
+func TestGeneratorWithKinds(t *testing.T) {
+	kinds := []contactpoint.Kind{"website", "phone", "store", "email", "mobile_app", "api"}
+	ids := []id.ID{1, 2, 3, 4, 5, 6}
+	g := NewGenerator(9, 1000, testNow, ids).WithKinds(kinds)
+	got := map[id.ID]map[string]bool{}
+	for _, in := range g.Next(3000) {
+		if got[in.ContactPointID] == nil {
+			got[in.ContactPointID] = map[string]bool{}
+		}
+		got[in.ContactPointID][in.Kind] = true
+	}
+	allowed := map[id.ID][]string{
+		1: {"page_view", "purchase"}, 2: {"call"}, 3: {"visit", "purchase"}, 4: {"email"},
+		5: {"screen_view", "purchase"}, 6: {"page_view", "purchase"},
+	}
+	for cp, ks := range got {
+		for k := range ks {
+			if !slices.Contains(allowed[cp], k) {
+				t.Errorf("contact point %d (%s): interaction kind %s", cp, kinds[cp-1], k)
+			}
 		}
 	}
 }
@@ -388,7 +433,7 @@ func BenchmarkFill(b *testing.B) {
 func BenchmarkStories(b *testing.B) {
 	w := newWorld(make([]id.ID, numContactPoints), testNow, 6)
 	for b.Loop() {
-		writeStories(w, 1, 2000)
+		writeStories(w, 1, 0, 2000)
 	}
 }
 

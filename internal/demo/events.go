@@ -58,6 +58,7 @@ type story struct {
 
 	purchases int
 	orderSeq  int
+	lastAt    time.Time // the last contact, once link has sorted them
 }
 
 // add stamps the input with its contact point, source and external id and

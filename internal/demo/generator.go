@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
 )
@@ -19,6 +20,7 @@ type Generator struct {
 	seed      int64
 	customers int
 	cps       []id.ID
+	keys      []cpKey // the catalog entry each contact point stands for
 	w         *world
 	r         *rand.Rand
 	n         int
@@ -28,7 +30,8 @@ type Generator struct {
 // NewGenerator returns a generator over a pool of customers (default 2000)
 // with six months of history up to now. contactPoints are the ids that
 // CreateContactPoints returned, in that order: the i-th id is taken to be of
-// the kind of the i-th catalog entry (cycling when more are given).
+// the kind of the i-th catalog entry (cycling when more are given); for
+// other contact points say their kinds with WithKinds.
 func NewGenerator(seed int64, customers int, now time.Time, contactPoints []id.ID) *Generator {
 	if customers <= 0 {
 		customers = 2000
@@ -42,12 +45,35 @@ func NewGenerator(seed int64, customers int, now time.Time, contactPoints []id.I
 	for i := range placeholder {
 		placeholder[i] = 1
 	}
+	keys := make([]cpKey, len(contactPoints))
+	for i := range keys {
+		keys[i] = cpKey(i % int(numContactPoints))
+	}
 	return &Generator{
-		seed: seed, customers: customers, cps: contactPoints,
+		seed: seed, customers: customers, cps: contactPoints, keys: keys,
 		w:      &world{cps: placeholder, start: now.AddDate(0, -6, 0), horizon: now, end: now},
 		r:      rand.New(rand.NewPCG(uint64(seed), 0x6765_6e65_7261_746f)),
 		prefix: "g" + strconv.FormatInt(seed, 10) + "-",
 	}
+}
+
+// WithKinds tells the generator the kind of each of its contact points
+// (kinds[i] of contactPoints[i]), for contact points that were not made by
+// CreateContactPoints. Each then gets interactions typical of its kind.
+func (g *Generator) WithKinds(kinds []contactpoint.Kind) *Generator {
+	for i := range g.keys {
+		if i >= len(kinds) {
+			break
+		}
+		g.keys[i] = cpWeb // "api" and unknown kinds: events like the web shop's
+		for k := range catalog {
+			if catalog[k].kind == kinds[i] {
+				g.keys[i] = cpKey(k)
+				break
+			}
+		}
+	}
+	return g
 }
 
 // Next returns n more interactions (none when the generator has no contact points).
@@ -58,7 +84,7 @@ func (g *Generator) Next(n int) []interaction.Input {
 	out := make([]interaction.Input, 0, n)
 	for len(out) < n {
 		j := g.r.IntN(len(g.cps))
-		key := cpKey(j % int(numContactPoints))
+		key := g.keys[j]
 		p := newPerson(g.seed, g.r.IntN(g.customers))
 		at := g.w.start.Add(time.Duration(g.r.Int64N(int64(g.w.end.Sub(g.w.start)))))
 		st := &story{w: g.w, p: p, r: g.r, clamp: true}

@@ -396,6 +396,9 @@ func (s *story) invoices(first time.Time) {
 // Then the customer's traits go on their first identified contact.
 func (s *story) link() {
 	slices.SortStableFunc(s.evs, func(a, b interaction.Input) int { return a.OccurredAt.Compare(b.OccurredAt) })
+	if len(s.evs) > 0 {
+		s.lastAt = s.evs[len(s.evs)-1].OccurredAt
+	}
 	email := s.p.emailID()
 	// Union-find over identifiers, one event at a time.
 	parent := map[customer.RawIdentifier]customer.RawIdentifier{}

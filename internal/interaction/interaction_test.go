@@ -216,3 +216,47 @@ func TestValidationNamesTheField(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Concurrent batches that share customers must all land, on PostgreSQL too
+// (where they run in parallel transactions and race for new identifiers).
+func TestConcurrentRecordsShareCustomers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		const workers, batches, per = 4, 10, 50
+		errc := make(chan error, workers)
+		for w := 0; w < workers; w++ {
+			go func(w int) {
+				for b := 0; b < batches; b++ {
+					ins := make([]interaction.Input, per)
+					for i := range ins {
+						c := (b*per + i) % 60 // 60 customers, seen by every worker
+						ins[i] = interaction.Input{
+							Identifiers: []customer.RawIdentifier{
+								{Kind: "anonymous_id", Value: fmt.Sprintf("anon-%d", c)},
+								{Kind: "email", Value: fmt.Sprintf("c%d@example.com", c)},
+							},
+							ContactPointID: f.web, Kind: "page_view", Source: "race", ExternalID: fmt.Sprintf("%d-%d-%d", w, b, i),
+						}
+					}
+					if _, err := f.interactions.Record(ctx, ins); err != nil {
+						errc <- fmt.Errorf("worker %d batch %d: %w", w, b, err)
+						return
+					}
+				}
+				errc <- nil
+			}(w)
+		}
+		for w := 0; w < workers; w++ {
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, _ := f.interactions.Count(ctx); n != workers*batches*per {
+			t.Fatalf("%d interactions, want %d", n, workers*batches*per)
+		}
+		if n, _ := f.customers.Count(ctx); n != 60 {
+			t.Fatalf("%d customers, want 60", n)
+		}
+	})
+}

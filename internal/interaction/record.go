@@ -67,6 +67,8 @@ func (s *Service) Record(ctx context.Context, inputs []Input) ([]Result, error) 
 	}
 	var results []Result
 	err := s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		// Everything here is per attempt: PostgreSQL may run this again.
+		bad := &errs.Batch{}
 		results = make([]Result, len(preps))
 		cps := map[id.ID]bool{}
 		var all []identifier.Identifier
@@ -80,12 +82,12 @@ func (s *Service) Record(ctx context.Context, inputs []Input) ([]Result, error) 
 		for i := range preps {
 			r, err := s.recordOne(ctx, tx, &preps[i], cps, known, now)
 			if err != nil {
-				bad.AddItem(i, err)
 				var inv *errs.Invalid
-				if errors.As(err, &inv) {
-					continue
+				if !errors.As(err, &inv) {
+					return err
 				}
-				return err
+				bad.AddItem(i, err)
+				continue
 			}
 			results[i] = r
 		}

@@ -38,8 +38,9 @@ type Handler struct {
 }
 
 // routes are the paths of the API and the call type each takes ("" for a
-// batch). The one-letter forms are those analytics.js posts to; /v1/import is
-// Segment's older name of /v1/batch.
+// batch). The one-letter forms are those analytics.js posts to (/v1/s is
+// there for symmetry); /v1/import is the older name of /v1/batch, which
+// Segment's older mobile libraries post to.
 var routes = []struct{ path, kind string }{
 	{"/v1/identify", "identify"}, {"/v1/i", "identify"},
 	{"/v1/track", "track"}, {"/v1/t", "track"},

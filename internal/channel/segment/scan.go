@@ -8,12 +8,14 @@ import (
 	"unicode/utf8"
 )
 
-// The helpers in this file walk JSON text that encoding/json has already
-// checked, so that each event is read in one cheap pass without copying or
-// allocating for the parts that are only passed through (context,
-// properties...). They never panic and never read out of bounds on bad input
-// either: they report failure instead (a negative index or false), which the
-// fuzz tests check.
+// The helpers in this file walk JSON text in place, so that an event is read
+// without copying or allocating for the parts that are only passed through
+// (context, properties...). walkMembers and walkElements check the structure
+// they walk and leave the values to their callers, which the decoder uses to
+// check a body as it reads it (valid.go); skipValue, eachMember and
+// eachElement are for text already checked. None of them panics or reads out
+// of bounds on bad input: they report failure (a negative index or false),
+// which the fuzz tests check.
 
 // skipSpace returns the index of the first byte at or after i that is not
 // JSON white space.
