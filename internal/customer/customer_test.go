@@ -267,3 +267,20 @@ func sorted(s []string) []string {
 	}
 	return out
 }
+
+func TestGroupMembershipsAddUp(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := customer.NewService(db, "US")
+		ids := []identifier.Identifier{ident("user_id", "g-user")}
+		resolve(t, db, s, customer.Evidence{Identifiers: ids, Traits: map[string]any{"groups": map[string]any{"acme": map[string]any{"plan": "pro"}}}})
+		r := resolve(t, db, s, customer.Evidence{Identifiers: ids, Traits: map[string]any{"groups": map[string]any{"globex": map[string]any{}}}})
+		c, err := s.Get(context.Background(), r.CustomerID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups, _ := c.Traits["groups"].(map[string]any)
+		if len(groups) != 2 || groups["acme"] == nil || groups["globex"] == nil {
+			t.Fatalf("groups %v, want acme and globex", c.Traits["groups"])
+		}
+	})
+}

@@ -382,7 +382,16 @@ func (s *Service) touch(ctx context.Context, tx *store.Tx, root id.ID, ev Eviden
 	if err := json.Unmarshal([]byte(traitsJSON), &traits); err != nil {
 		return fmt.Errorf("customer %s traits: %w", root, err)
 	}
-	maps.Copy(traits, ev.Traits)
+	for k, v := range ev.Traits {
+		// Group memberships add up (Segment group calls name one group each).
+		if old, ok := traits[k].(map[string]any); ok && k == "groups" {
+			if nv, ok := v.(map[string]any); ok {
+				maps.Copy(old, nv)
+				continue
+			}
+		}
+		traits[k] = v
+	}
 	b, err := json.Marshal(traits)
 	if err != nil {
 		return errs.Invalidf("traits", "cannot be stored: %v", err)

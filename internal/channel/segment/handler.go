@@ -111,6 +111,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, kind string) {
 		if isMalformed(err) {
 			err = &problem.Status{Code: http.StatusBadRequest, Detail: err.Error()}
 		}
+		if errors.Is(err, errs.ErrUnauthenticated) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="touchpoint events"`)
+		}
 		problem.Write(w, r, h.Log, err)
 		return
 	}
