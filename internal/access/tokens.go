@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -32,18 +31,12 @@ type Service struct {
 	db  *store.DB
 	now func() time.Time
 
-	mu     sync.RWMutex
-	tokens map[string]cachedPrincipal // token hash → principal
-}
-
-type cachedPrincipal struct {
-	p       *Principal
-	expires time.Time
+	tokens *secret.Cache[*Principal] // token hash → principal
 }
 
 // NewService returns the access service.
 func NewService(db *store.DB) *Service {
-	return &Service{db: db, now: time.Now, tokens: map[string]cachedPrincipal{}}
+	return &Service{db: db, now: time.Now, tokens: secret.NewCache[*Principal](5 * time.Second)}
 }
 
 // TokenPrefix starts every API token, so that secret scanners can find leaked ones.
@@ -92,14 +85,11 @@ func (s *Service) AuthenticateToken(ctx context.Context, plain string) (*Princip
 	}
 	h := secret.Hash(plain)
 	now := s.now()
-	s.mu.RLock()
-	c, ok := s.tokens[h]
-	s.mu.RUnlock()
-	if ok && now.Before(c.expires) {
-		if c.p == nil {
+	if p, ok, fresh := s.tokens.Get(h, now); fresh {
+		if !ok {
 			return nil, ErrBadToken
 		}
-		return c.p, nil
+		return p, nil
 	}
 	var p Principal
 	var role string
@@ -116,12 +106,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, plain string) (*Princip
 		p.Kind, p.Role = "token", Role(role)
 		found = &p
 	}
-	s.mu.Lock()
-	if len(s.tokens) > 10000 {
-		clear(s.tokens)
-	}
-	s.tokens[h] = cachedPrincipal{p: found, expires: now.Add(5 * time.Second)}
-	s.mu.Unlock()
+	s.tokens.Put(h, found, found != nil, now)
 	if found == nil {
 		return nil, ErrBadToken
 	}
@@ -172,9 +157,7 @@ func (s *Service) RevokeToken(ctx context.Context, tokenID id.ID, actor string) 
 		return audit(ctx, tx, now, actor, "token.revoke", "api_token", tokenID, nil)
 	})
 	if err == nil {
-		s.mu.Lock()
-		clear(s.tokens)
-		s.mu.Unlock()
+		s.tokens.Clear()
 	}
 	return err
 }

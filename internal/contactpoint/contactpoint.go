@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -89,18 +88,12 @@ type Service struct {
 	db  *store.DB
 	now func() time.Time
 
-	mu    sync.RWMutex
-	byKey map[string]cachedKey // write-key hash → contact point
-}
-
-type cachedKey struct {
-	cp      *ContactPoint
-	expires time.Time
+	byKey *secret.Cache[*ContactPoint] // write-key hash → contact point
 }
 
 // NewService returns the registry on db.
 func NewService(db *store.DB) *Service {
-	return &Service{db: db, now: time.Now, byKey: map[string]cachedKey{}}
+	return &Service{db: db, now: time.Now, byKey: secret.NewCache[*ContactPoint](5 * time.Second)}
 }
 
 const columns = `id, kind, name, online, journey_stages, contact_level, description, settings,
@@ -346,33 +339,21 @@ func (s *Service) ByWriteKey(ctx context.Context, key string) (*ContactPoint, er
 	}
 	h := secret.Hash(key)
 	now := s.now()
-	s.mu.RLock()
-	c, ok := s.byKey[h]
-	s.mu.RUnlock()
-	if ok && now.Before(c.expires) {
-		if c.cp == nil {
+	if cp, ok, fresh := s.byKey.Get(h, now); fresh {
+		if !ok {
 			return nil, ErrBadWriteKey
 		}
-		return c.cp, nil
+		return cp, nil
 	}
 	cp, err := scan(s.db.QueryRow(ctx, "SELECT "+columns+" FROM contact_points WHERE write_key_hash = ? AND disabled_at IS NULL", h))
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
-	s.mu.Lock()
-	if len(s.byKey) > 10000 { // bound memory against key guessing
-		clear(s.byKey)
-	}
-	s.byKey[h] = cachedKey{cp: cp, expires: now.Add(5 * time.Second)}
-	s.mu.Unlock()
+	s.byKey.Put(h, cp, cp != nil, now)
 	if cp == nil {
 		return nil, ErrBadWriteKey
 	}
 	return cp, nil
 }
 
-func (s *Service) forgetKeys() {
-	s.mu.Lock()
-	clear(s.byKey)
-	s.mu.Unlock()
-}
+func (s *Service) forgetKeys() { s.byKey.Clear() }
