@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strconv"
 	"sync"
@@ -118,4 +119,45 @@ func TestUniqueViolationIsRecognised(t *testing.T) {
 			t.Fatalf("second insert: %v, want a unique violation", err)
 		}
 	})
+}
+
+func TestSQLiteSettings(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	pragma := func(q interface {
+		QueryRow(context.Context, string, ...any) *sql.Row
+	}, name string) string {
+		var v string
+		if err := q.QueryRow(ctx, "PRAGMA "+name).Scan(&v); err != nil {
+			t.Fatalf("PRAGMA %s: %v", name, err)
+		}
+		return v
+	}
+	for name, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "10000", "query_only": "1", "synchronous": "1"} {
+		if got := pragma(db, name); got != want {
+			t.Errorf("reader %s = %s, want %s", name, got, want)
+		}
+	}
+	err := db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		for name, want := range map[string]string{"foreign_keys": "1", "query_only": "0", "wal_autocheckpoint": "0", "synchronous": "1"} {
+			if got := pragma(tx, name); got != want {
+				t.Errorf("writer %s = %s, want %s", name, got, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Query(ctx, "INSERT INTO settings (key, value) VALUES ('x', 'y')"); err == nil {
+		t.Error("a reader connection accepted a write")
+	}
+	// Foreign keys are enforced on writes.
+	err = db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		_, err := tx.Exec(ctx, "INSERT INTO identifiers (kind, value, customer_id, created_at) VALUES ('email', 'a@example.com', 999, 0)")
+		return err
+	})
+	if err == nil {
+		t.Error("an identifier of a missing customer was stored")
+	}
 }
