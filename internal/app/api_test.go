@@ -40,7 +40,7 @@ func TestAPIScenarios(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := app.NewServices(db, "US")
-		srv := httptest.NewServer(s.Handler(slog.New(slog.DiscardHandler)))
+		srv := httptest.NewServer(s.Handler(slog.New(slog.DiscardHandler), app.Limits{}))
 		defer srv.Close()
 		tokens := map[access.Role]string{}
 		for _, r := range access.Roles {
@@ -196,4 +196,50 @@ func jsonField(t *testing.T, b []byte, path string) string {
 		t.Fatalf("field %s of %s is not a string", path, b)
 	}
 	return s
+}
+
+func TestRateLimits(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	s := app.NewServices(db, "US")
+	srv := httptest.NewServer(s.Handler(slog.New(slog.DiscardHandler), app.Limits{PerCredential: 5}))
+	defer srv.Close()
+	plain, _, _ := s.Access.CreateToken(ctx, "busy", access.Analyst, 0, "test")
+	other, _, _ := s.Access.CreateToken(ctx, "calm", access.Analyst, 0, "test")
+	get := func(token string) *http.Response {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/stats", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	limited := 0
+	for i := 0; i < 30; i++ {
+		if resp := get(plain); resp.StatusCode == 429 {
+			limited++
+			if resp.Header.Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+		}
+	}
+	// A burst of 10 and 5 a second: most of 30 quick requests are refused.
+	if limited < 10 {
+		t.Fatalf("%d of 30 requests refused, want most of them", limited)
+	}
+	if resp := get(other); resp.StatusCode != 200 {
+		t.Fatalf("another token was limited too: %d", resp.StatusCode)
+	}
+	// Guessing tokens from one address is slowed down.
+	refused := 0
+	for i := 0; i < 80; i++ {
+		if resp := get("tp_guess"); resp.StatusCode == 429 {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Fatal("80 failed authentications in a row were never slowed down")
+	}
 }

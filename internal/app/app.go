@@ -22,6 +22,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/store"
 	"github.com/touchpoint-hub/touchpoint/internal/web"
 	"github.com/touchpoint-hub/touchpoint/internal/web/api"
+	"github.com/touchpoint-hub/touchpoint/internal/web/ratelimit"
 )
 
 // Services are the domain services of one node.
@@ -57,14 +58,25 @@ func NewServices(db *store.DB, region string) *Services {
 // Close closes the store.
 func (s *Services) Close() error { return s.DB.Close() }
 
+// Limits are the request rate limits of a node.
+type Limits struct {
+	// PerCredential is requests a second per API token or write key (bursts
+	// of twice that); 0 means no limit.
+	PerCredential float64
+}
+
 // Handler builds the HTTP handler of a node over its services.
-func (s *Services) Handler(log *slog.Logger) http.Handler {
+func (s *Services) Handler(log *slog.Logger, limits Limits) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a := &api.API{Log: log, Access: s.Access, ContactPoints: s.ContactPoints, Customers: s.Customers, Interactions: s.Interactions}
-	parts := []web.Registrar{a}
-	parts = append(parts, eventAPI(s, log))
-	return web.New(log, reg, s.DB.Ping, parts...).Handler()
+	a := &api.API{Log: log, Access: s.Access, ContactPoints: s.ContactPoints, Customers: s.Customers, Interactions: s.Interactions,
+		FailedAuth: ratelimit.New(10, 50)}
+	events := eventAPI(s, log)
+	if limits.PerCredential > 0 {
+		a.PerCaller = ratelimit.New(limits.PerCredential, 2*limits.PerCredential)
+		events.PerKey = ratelimit.New(limits.PerCredential, 2*limits.PerCredential)
+	}
+	return web.New(log, reg, s.DB.Ping, a, events).Handler()
 }
 
 // Serve listens on cfg.Addr until ctx ends, then stops taking new
@@ -75,7 +87,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, s *Services
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           s.Handler(log),
+		Handler:           s.Handler(log, Limits{PerCredential: cfg.APIRate}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,

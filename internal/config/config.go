@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -19,11 +20,14 @@ type Config struct {
 	LogLevel slog.Level
 	LogJSON  bool
 	Demo     bool
+	// APIRate is the requests a second one API token (or write key) may
+	// make, with bursts of twice that; 0 turns the limit off.
+	APIRate float64
 }
 
 // Defaults are the settings with no flag and no environment.
 func Defaults() Config {
-	return Config{Addr: "127.0.0.1:8080", DataDir: "touchpoint-data", Region: "US", LogLevel: slog.LevelInfo}
+	return Config{Addr: "127.0.0.1:8080", DataDir: "touchpoint-data", Region: "US", LogLevel: slog.LevelInfo, APIRate: 1000}
 }
 
 // StoreFlags adds the flags that choose the database.
@@ -39,6 +43,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", env("TOUCHPOINT_ADDR", c.Addr), "listen address (env TOUCHPOINT_ADDR)")
 	fs.BoolVar(&c.Demo, "demo", envBool("TOUCHPOINT_DEMO"), "fill the store with demo data and demo sign-ins (env TOUCHPOINT_DEMO)")
 	fs.BoolVar(&c.LogJSON, "log-json", envBool("TOUCHPOINT_LOG_JSON"), "log as JSON lines (env TOUCHPOINT_LOG_JSON)")
+	fs.Float64Var(&c.APIRate, "api-rate", envFloat("TOUCHPOINT_API_RATE", c.APIRate), "requests a second per API token or write key, 0 for no limit (env TOUCHPOINT_API_RATE)")
 	fs.TextVar(&c.LogLevel, "log-level", levelFromEnv(c.LogLevel), "debug, info, warn or error (env TOUCHPOINT_LOG_LEVEL)")
 }
 
@@ -51,6 +56,9 @@ func (c *Config) Check() error {
 		return fmt.Errorf("--region must be a two-letter country code like US or DE, got %q", c.Region)
 	}
 	c.Region = strings.ToUpper(c.Region)
+	if c.APIRate < 0 {
+		return fmt.Errorf("--api-rate must not be negative")
+	}
 	return nil
 }
 
@@ -65,6 +73,13 @@ func (c *Config) Logger() *slog.Logger {
 
 func env(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envFloat(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
 		return v
 	}
 	return def

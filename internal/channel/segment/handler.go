@@ -20,6 +20,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
 	"github.com/touchpoint-hub/touchpoint/internal/web/problem"
+	"github.com/touchpoint-hub/touchpoint/internal/web/ratelimit"
 )
 
 // Handler serves the Segment-compatible event API.
@@ -35,6 +36,8 @@ type Handler struct {
 	}
 	Log *slog.Logger
 	Now func() time.Time // time.Now when nil
+	// PerKey limits requests per write key (nil: no limit).
+	PerKey *ratelimit.Limiter
 }
 
 // routes are the paths of the API and the call type each takes ("" for a
@@ -190,6 +193,9 @@ func (h *Handler) handle(r *http.Request, kind string, body []byte, receivedAt t
 		if cp, err = h.Points.ByWriteKey(ctx, user); err != nil {
 			return err
 		}
+		if err := h.limit(cp); err != nil {
+			return err
+		}
 	}
 	var msgs []Message
 	if kind == "" {
@@ -215,11 +221,25 @@ func (h *Handler) handle(r *http.Request, kind string, body []byte, receivedAt t
 		if cp, err = h.Points.ByWriteKey(ctx, key); err != nil {
 			return err
 		}
+		if err := h.limit(cp); err != nil {
+			return err
+		}
 	}
 	if len(msgs) == 0 {
 		return nil
 	}
 	return h.record(ctx, msgs, ToInputs(cp, msgs, receivedAt), kind == "")
+}
+
+// limit applies the per-write-key rate limit.
+func (h *Handler) limit(cp *contactpoint.ContactPoint) error {
+	if h.PerKey == nil {
+		return nil
+	}
+	if ok, _ := h.PerKey.Allow(cp.ID.String()); !ok {
+		return &problem.Status{Code: http.StatusTooManyRequests, Detail: "too many requests with this write key; retry later"}
+	}
+	return nil
 }
 
 // bodyKey is the write key given in the body: every event that has one must

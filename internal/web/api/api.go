@@ -5,8 +5,11 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/access"
 	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
@@ -14,6 +17,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
 	"github.com/touchpoint-hub/touchpoint/internal/web/problem"
+	"github.com/touchpoint-hub/touchpoint/internal/web/ratelimit"
 )
 
 // API holds the services the handlers call.
@@ -23,6 +27,11 @@ type API struct {
 	ContactPoints *contactpoint.Service
 	Customers     *customer.Service
 	Interactions  *interaction.Service
+	// PerCaller limits requests per token or user (nil: no limit).
+	PerCaller *ratelimit.Limiter
+	// FailedAuth limits failed authentications per client address, which
+	// slows down anyone guessing credentials (nil: no limit).
+	FailedAuth *ratelimit.Limiter
 }
 
 type principalKey struct{}
@@ -91,10 +100,22 @@ func (a *API) authorize(perm access.Permission, h http.HandlerFunc) http.Handler
 			var err error
 			p, err = a.Access.AuthenticateToken(r.Context(), strings.TrimSpace(token))
 			if err != nil {
+				if a.FailedAuth != nil {
+					if ok, wait := a.FailedAuth.Allow(clientAddr(r)); !ok {
+						tooMany(w, r, a, wait, "too many failed authentications from this address")
+						return
+					}
+				}
 				problem.Write(w, r, a.Log, err)
 				return
 			}
 			r = r.WithContext(WithPrincipal(r.Context(), p))
+		}
+		if a.PerCaller != nil {
+			if ok, wait := a.PerCaller.Allow(p.Kind + ":" + p.ID.String()); !ok {
+				tooMany(w, r, a, wait, "too many requests with this credential")
+				return
+			}
 		}
 		if !p.Role.Can(perm) {
 			problem.Write(w, r, a.Log, &problem.Status{Code: http.StatusForbidden, Detail: "role " + string(p.Role) + " lacks permission " + string(perm)})
@@ -102,6 +123,20 @@ func (a *API) authorize(perm access.Permission, h http.HandlerFunc) http.Handler
 		}
 		h(w, r)
 	})
+}
+
+func tooMany(w http.ResponseWriter, r *http.Request, a *API, wait time.Duration, detail string) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+	problem.Write(w, r, a.Log, &problem.Status{Code: http.StatusTooManyRequests, Detail: detail + "; retry later"})
+}
+
+// clientAddr is the client's IP address (the port varies per connection).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // pathID reads the {id} path value.
