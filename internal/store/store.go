@@ -68,10 +68,11 @@ type DB struct {
 	toPrepare sync.Map // SQLite: queries waiting to be prepared by the writer
 	nStmts    atomic.Int32
 
-	writes    chan *writeReq // SQLite group commit; nil on PostgreSQL
-	stop      chan struct{}
-	writerWG  sync.WaitGroup
-	closeOnce sync.Once
+	writes     chan *writeReq // SQLite group commit; nil on PostgreSQL
+	stop       chan struct{}
+	writerDone chan struct{} // closed when the writer has returned
+	writerWG   sync.WaitGroup
+	closeOnce  sync.Once
 }
 
 // Open connects, applies the migrations and, on SQLite, starts the writer.
@@ -140,7 +141,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	ck.SetMaxOpenConns(1)
 	db := &DB{Dialect: SQLite, read: r, write: w, checkpoints: ck, log: cfg.Logger, IDs: id.NewGenerator(0),
-		writes: make(chan *writeReq, 1024), stop: make(chan struct{})}
+		writes: make(chan *writeReq, 1024), stop: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -329,7 +330,18 @@ func (db *DB) Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) er
 	}
 	// Once queued the write will be decided; wait for it even if ctx ends so
 	// that the caller never reports failure for something that was committed.
-	return <-req.done
+	select {
+	case err := <-req.done:
+		return err
+	case <-db.writerDone:
+		// Queued after the writer's last drain (a Write racing Close).
+		select {
+		case err := <-req.done:
+			return err
+		default:
+			return errors.New("store is closed")
+		}
+	}
 }
 
 func (db *DB) writePostgres(ctx context.Context, fn func(context.Context, *Tx) error) error {
@@ -398,6 +410,7 @@ const maxGroup = 256
 
 func (db *DB) writer() {
 	defer db.writerWG.Done()
+	defer close(db.writerDone)
 	group := make([]*writeReq, 0, maxGroup)
 	for {
 		var first *writeReq
