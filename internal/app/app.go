@@ -36,7 +36,7 @@ type Services struct {
 
 // Open opens the store named by cfg and builds the services on it.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Services, error) {
-	db, err := store.Open(ctx, store.Config{URL: cfg.DB, DataDir: cfg.DataDir, Logger: log})
+	db, err := store.Open(ctx, store.Config{URL: cfg.DB, DataDir: cfg.DataDir, CacheMB: cfg.SQLiteCacheMB, Logger: log})
 	if err != nil {
 		return nil, err
 	}

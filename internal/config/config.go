@@ -20,6 +20,8 @@ type Config struct {
 	LogLevel slog.Level
 	LogJSON  bool
 	Demo     bool
+	// SQLiteCacheMB is the SQLite writer's page cache.
+	SQLiteCacheMB int
 	// APIRate is the requests a second one API token (or write key) may
 	// make, with bursts of twice that; 0 turns the limit off.
 	APIRate float64
@@ -34,6 +36,7 @@ func Defaults() Config {
 func (c *Config) StoreFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", env("TOUCHPOINT_DATA", c.DataDir), "directory of the embedded SQLite store (env TOUCHPOINT_DATA)")
 	fs.StringVar(&c.DB, "db", env("TOUCHPOINT_DB", c.DB), "PostgreSQL URL, postgres://...; empty uses SQLite in --data (env TOUCHPOINT_DB)")
+	fs.IntVar(&c.SQLiteCacheMB, "sqlite-cache-mb", envInt("TOUCHPOINT_SQLITE_CACHE_MB", 32), "SQLite writer page cache in MiB; readers get a quarter each (env TOUCHPOINT_SQLITE_CACHE_MB)")
 	fs.StringVar(&c.Region, "region", env("TOUCHPOINT_REGION", c.Region), "country for phone numbers written without a country code (env TOUCHPOINT_REGION)")
 }
 
@@ -80,6 +83,13 @@ func env(name, def string) string {
 
 func envFloat(name string, def float64) float64 {
 	if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
 		return v
 	}
 	return def
