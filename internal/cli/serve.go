@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"time"
 
@@ -19,6 +20,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg.ServeFlags(fs)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until shutdown (for benchmarks)")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file at shutdown (for benchmarks)")
 	if err := parse(fs, args, &cfg, stderr); err != nil {
 		return err
 	}
@@ -31,6 +33,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		defer func() {
+			if f, err := os.Create(*memProfile); err == nil {
+				pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	log := cfg.Logger()
 	s, err := app.Open(ctx, cfg, log)
@@ -50,6 +60,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return app.Serve(ctx, cfg, log, s, func(addr string) {
+		// Start-up (migrations, the demo) leaves garbage behind; hand it
+		// back now rather than idle with it.
+		debug.FreeOSMemory()
 		url := "http://" + addr
 		log.Info("touchpoint is ready", "url", url, "store", where, "startup", time.Since(start).Round(time.Millisecond))
 		if afterReady != nil {
