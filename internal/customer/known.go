@@ -33,9 +33,12 @@ func (s *Service) Preload(ctx context.Context, tx *store.Tx, idents []identifier
 			todo = append(todo, i)
 		}
 	}
-	q := "SELECT i.kind, i.value, i.customer_id, c.root_id, c.last_seen_at FROM identifiers i JOIN customers c ON c.id = i.customer_id WHERE (i.kind, i.value) IN (VALUES " +
+	// Two lookups by primary key rather than one join: with young or stale
+	// statistics PostgreSQL planned the join as a scan of customers.
+	q := "SELECT kind, value, customer_id FROM identifiers WHERE (kind, value) IN (VALUES " +
 		strings.TrimSuffix(strings.Repeat("(?, ?),", preloadChunk), ",") + ")"
 	args := make([]any, 0, 2*preloadChunk)
+	var held []found
 	for start := 0; start < len(todo); start += preloadChunk {
 		chunk := todo[start:min(start+preloadChunk, len(todo))]
 		args = args[:0]
@@ -50,17 +53,59 @@ func (s *Service) Preload(ctx context.Context, tx *store.Tx, idents []identifier
 		for rows.Next() {
 			var f found
 			var kind string
-			if err := rows.Scan(&kind, &f.ident.Value, &f.customerID, &f.root, &f.lastSeen); err != nil {
+			if err := rows.Scan(&kind, &f.ident.Value, &f.customerID); err != nil {
 				rows.Close()
 				return nil, err
 			}
 			f.ident.Kind = identifier.Kind(kind)
-			k.m[f.ident] = f
+			held = append(held, f)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
+	}
+	type row struct {
+		root     id.ID
+		lastSeen int64
+	}
+	customers := map[id.ID]row{}
+	var ids []id.ID
+	for _, f := range held {
+		if _, ok := customers[f.customerID]; !ok {
+			customers[f.customerID] = row{}
+			ids = append(ids, f.customerID)
+		}
+	}
+	cq := "SELECT id, root_id, last_seen_at FROM customers WHERE id IN (" + strings.TrimSuffix(strings.Repeat("?, ", preloadChunk), ", ") + ")"
+	for start := 0; start < len(ids); start += preloadChunk {
+		chunk := ids[start:min(start+preloadChunk, len(ids))]
+		args = args[:0]
+		for j := 0; j < preloadChunk; j++ {
+			args = append(args, chunk[min(j, len(chunk)-1)])
+		}
+		rows, err := tx.Query(ctx, cq, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var c id.ID
+			var r row
+			if err := rows.Scan(&c, &r.root, &r.lastSeen); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			customers[c] = r
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range held {
+		r := customers[f.customerID]
+		f.root, f.lastSeen = r.root, r.lastSeen
+		k.m[f.ident] = f
 	}
 	return k, nil
 }

@@ -79,8 +79,9 @@ func (s *Service) Record(ctx context.Context, inputs []Input) ([]Result, error) 
 		if err != nil {
 			return err
 		}
+		ins := &inserts{}
 		for i := range preps {
-			r, err := s.recordOne(ctx, tx, &preps[i], cps, known, now)
+			r, err := s.recordOne(ctx, tx, &preps[i], cps, known, ins, now)
 			if err != nil {
 				var inv *errs.Invalid
 				if !errors.As(err, &inv) {
@@ -94,6 +95,25 @@ func (s *Service) Record(ctx context.Context, inputs []Input) ([]Result, error) 
 		if len(bad.Items) > 0 {
 			return bad
 		}
+		skipped, err := ins.flush(ctx, tx)
+		if err != nil {
+			return err
+		}
+		// Rows already stored (a replay, or twice in this batch) answer with
+		// the stored interaction and its customer.
+		for i := range results {
+			r := &results[i]
+			if r.ID == 0 || !skipped[r.ID] {
+				continue
+			}
+			in := preps[i].in
+			r.Duplicate = true
+			err := tx.QueryRow(ctx, `SELECT i.id, c.root_id FROM interactions i JOIN customers c ON c.id = i.customer_id
+				WHERE i.source = ? AND i.external_id = ?`, in.Source, in.ExternalID).Scan(&r.ID, &r.CustomerID)
+			if err != nil {
+				return fmt.Errorf("reading the stored duplicate: %w", err)
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -102,7 +122,7 @@ func (s *Service) Record(ctx context.Context, inputs []Input) ([]Result, error) 
 	return results, nil
 }
 
-func (s *Service) recordOne(ctx context.Context, tx *store.Tx, p *prepared, cps map[id.ID]bool, known *customer.Known, now time.Time) (Result, error) {
+func (s *Service) recordOne(ctx context.Context, tx *store.Tx, p *prepared, cps map[id.ID]bool, known *customer.Known, ins *inserts, now time.Time) (Result, error) {
 	in := p.in
 	// Identify-only events are deduplicated here; interactions by the
 	// unique index on insert (a replay resolves to the same customer, so
@@ -159,28 +179,73 @@ func (s *Service) recordOne(ctx context.Context, tx *store.Tx, p *prepared, cps 
 	if in.Value != nil {
 		value, currency = in.Value.Minor, in.Value.Currency
 	}
-	r, err := tx.Exec(ctx, `INSERT INTO interactions (id, customer_id, contact_point_id, kind, direction, occurred_at,
-		duration_ms, staff_id, staff_name, case_id, reason, outcome, subject, content, summary, sentiment, rating,
-		value_minor, currency, campaign, campaign_source, campaign_medium, campaign_term, campaign_content, promo_code,
-		journey_stage, properties, source, external_id, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (source, external_id) WHERE external_id IS NOT NULL DO NOTHING`,
-		out.ID, res.CustomerID, cp, in.Kind, in.Direction, in.OccurredAt.UnixMicro(),
+	ins.add(out.ID, res.CustomerID, cp, in.Kind, in.Direction, in.OccurredAt.UnixMicro(),
 		in.DurationMS, in.StaffID, in.StaffName, in.CaseID, in.Reason, in.Outcome, in.Subject, in.Content, in.Summary,
 		in.Sentiment, in.Rating, value, currency, in.Campaign.Name, in.Campaign.Source, in.Campaign.Medium,
 		in.Campaign.Term, in.Campaign.Content, in.PromoCode, in.JourneyStage, p.props, in.Source, ext, now.UnixMicro())
-	if err != nil {
-		return out, fmt.Errorf("storing interaction: %w", err)
-	}
-	if n, _ := r.RowsAffected(); n == 0 {
-		out.Duplicate = true
-		err := tx.QueryRow(ctx, `SELECT i.id, c.root_id FROM interactions i JOIN customers c ON c.id = i.customer_id
-			WHERE i.source = ? AND i.external_id = ?`, in.Source, in.ExternalID).Scan(&out.ID, &out.CustomerID)
+	return out, nil
+}
+
+const insertColumns = `id, customer_id, contact_point_id, kind, direction, occurred_at,
+	duration_ms, staff_id, staff_name, case_id, reason, outcome, subject, content, summary, sentiment, rating,
+	value_minor, currency, campaign, campaign_source, campaign_medium, campaign_term, campaign_content, promo_code,
+	journey_stage, properties, source, external_id, received_at`
+
+// nInsertColumns is the number of columns in insertColumns.
+const nInsertColumns = 30
+
+// rowsPerInsert bounds one multi-row INSERT (30 × 100 parameters is far
+// below both databases' limits).
+const rowsPerInsert = 100
+
+// inserts gathers a batch's interaction rows so that they go to the
+// database in a few multi-row INSERTs instead of one statement a row: one
+// round trip per hundred rows on PostgreSQL, and less per-statement work on
+// SQLite.
+type inserts struct {
+	args []any
+	ids  []id.ID
+}
+
+func (b *inserts) add(args ...any) {
+	b.ids = append(b.ids, args[0].(id.ID))
+	b.args = append(b.args, args...)
+}
+
+// flush inserts the rows and returns the ids of those that were not stored
+// because their (source, external_id) already was.
+func (b *inserts) flush(ctx context.Context, tx *store.Tx) (map[id.ID]bool, error) {
+	skipped := map[id.ID]bool{}
+	for start := 0; start < len(b.ids); start += rowsPerInsert {
+		end := min(start+rowsPerInsert, len(b.ids))
+		n := end - start
+		row := "(" + strings.TrimSuffix(strings.Repeat("?, ", nInsertColumns), ", ") + ")"
+		q := "INSERT INTO interactions (" + insertColumns + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") +
+			" ON CONFLICT (source, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id"
+		rows, err := tx.Query(ctx, q, b.args[start*nInsertColumns:end*nInsertColumns]...)
 		if err != nil {
-			return out, fmt.Errorf("reading the stored duplicate: %w", err)
+			return nil, fmt.Errorf("storing interactions: %w", err)
+		}
+		stored := make(map[id.ID]bool, n)
+		for rows.Next() {
+			var v id.ID
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			stored[v] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("storing interactions: %w", err)
+		}
+		for _, v := range b.ids[start:end] {
+			if !stored[v] {
+				skipped[v] = true
+			}
 		}
 	}
-	return out, nil
+	return skipped, nil
 }
 
 // Limits on one interaction's fields.
