@@ -26,7 +26,7 @@ func TestOfficialClientLibraries(t *testing.T) {
 		t.Skip("node is not installed")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@segment", "analytics-node")); err != nil {
-		t.Skip("client libraries not installed: run npm ci --prefix internal/channel/segment/testdata/clients")
+		t.Skip("client libraries not installed: run npm install --prefix internal/channel/segment/testdata/clients")
 	}
 	ctx := context.Background()
 	s := app.NewServices(storetest.SQLite(t), "US")
