@@ -18,15 +18,20 @@ import (
 
 // TestOfficialClientLibraries sends events with the official Segment and
 // RudderStack Node libraries, unchanged, to a real server and store. It
-// needs node and the libraries (npm ci in testdata/clients, which .ci/run
-// does); without them it skips and says why.
+// needs node and the libraries (npm install in testdata/clients, which
+// .ci/run does); without them it skips and says why, except in CI, where
+// their absence is a failure rather than a quiet skip.
 func TestOfficialClientLibraries(t *testing.T) {
 	dir, _ := filepath.Abs("testdata/clients")
+	skip := t.Skip
+	if os.Getenv("CI") != "" {
+		skip = t.Fatal
+	}
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed")
+		skip("node is not installed")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@segment", "analytics-node")); err != nil {
-		t.Skip("client libraries not installed: run npm install --prefix internal/channel/segment/testdata/clients")
+		skip("client libraries not installed: run npm install --prefix internal/channel/segment/testdata/clients")
 	}
 	ctx := context.Background()
 	s := app.NewServices(storetest.SQLite(t), "US")
