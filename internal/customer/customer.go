@@ -262,10 +262,11 @@ func (s *Service) FindByIdentifier(ctx context.Context, raw string) ([]*Customer
 
 // Count is the number of customers after merges.
 func (s *Service) Count(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM customers WHERE merged_into IS NULL").Scan(&n)
-	return n, err
+	return s.db.Counter(ctx, counterName)
 }
+
+// counterName is the running total of customers after merges.
+const counterName = "customers"
 
 // nameFromTraits picks a display name from common trait spellings.
 func nameFromTraits(t map[string]any) string {

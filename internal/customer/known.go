@@ -16,6 +16,8 @@ import (
 // one transaction and dies with it. A nil *Known looks everything up.
 type Known struct {
 	m map[identifier.Identifier]found // found.customerID == 0: nobody holds it
+	// customers is the change to the customer total not yet written (Flush).
+	customers int64
 }
 
 // preloadChunk is how many identifiers one preload query asks for. The
@@ -140,4 +142,22 @@ func (k *Known) merged(a, b id.ID) {
 			k.m[i] = f
 		}
 	}
+}
+
+// count adds delta to the customer total: gathered in k and written by
+// Flush, or at once without a Known.
+func (k *Known) count(ctx context.Context, tx *store.Tx, delta int64) error {
+	if k == nil {
+		return tx.AddCounter(ctx, counterName, delta)
+	}
+	k.customers += delta
+	return nil
+}
+
+// Flush writes what the transaction changed in the customer total; call it
+// once, after the last Resolve with k.
+func (k *Known) Flush(ctx context.Context, tx *store.Tx) error {
+	d := k.customers
+	k.customers = 0
+	return tx.AddCounter(ctx, counterName, d)
 }

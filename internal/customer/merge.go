@@ -55,6 +55,9 @@ func (s *Service) MergeManually(ctx context.Context, a, b id.ID, actor string) (
 		if err := s.merge(ctx, tx, ra, rb, "manual", identifier.Identifier{}, "", actor, s.now()); err != nil {
 			return err
 		}
+		if err := tx.AddCounter(ctx, counterName, -1); err != nil {
+			return err
+		}
 		return tx.QueryRow(ctx, "SELECT MAX(id) FROM customer_merges WHERE survivor_id = ? AND merged_id = ?", ra, rb).Scan(&mergeID)
 	})
 	if err != nil {
@@ -140,8 +143,15 @@ func (s *Service) UndoMerge(ctx context.Context, mergeID id.ID, actor string) (*
 			return errs.Conflictf("merge %s was already undone", mergeID)
 		}
 		now := s.now()
-		if _, err := tx.Exec(ctx, "UPDATE customers SET merged_into = NULL, merged_at = NULL, updated_at = ? WHERE id = ? AND merged_into = ?",
-			now.UnixMicro(), m.MergedID, m.SurvivorID); err != nil {
+		r, err := tx.Exec(ctx, "UPDATE customers SET merged_into = NULL, merged_at = NULL, updated_at = ? WHERE id = ? AND merged_into = ?",
+			now.UnixMicro(), m.MergedID, m.SurvivorID)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n != 1 {
+			return errs.Conflictf("customer %s is no longer merged into %s", m.MergedID, m.SurvivorID)
+		}
+		if err := tx.AddCounter(ctx, counterName, 1); err != nil {
 			return err
 		}
 		// The separated customer and everything merged into it since become a group of their own again.

@@ -205,6 +205,13 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 		}
 	}
 
+	delta := -int64(len(res.Merged))
+	if res.Created {
+		delta++
+	}
+	if err := ev.Known.count(ctx, tx, delta); err != nil {
+		return res, err
+	}
 	// The common event changes nothing but last_seen_at; skip even that
 	// write when the customer was seen within the last minute.
 	if !res.Created && len(res.Merged) == 0 && len(ev.Traits) == 0 && ev.Kind == "" &&

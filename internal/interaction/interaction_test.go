@@ -98,6 +98,7 @@ func TestRecordIsIdempotentAndAtomic(t *testing.T) {
 		if n, _ := f.customers.Count(ctx); n != 1 {
 			t.Fatalf("a refused batch left %d customers, want 1", n)
 		}
+		totalsMatchRows(t, f)
 	})
 }
 
@@ -132,6 +133,7 @@ func TestTimelineAcrossMergedCustomers(t *testing.T) {
 		if n, _ := f.customers.Count(ctx); n != 1 {
 			t.Fatalf("%d customers after the link, want 1", n)
 		}
+		totalsMatchRows(t, f)
 		// Page through the whole combined timeline, newest first.
 		var all []*interaction.Interaction
 		cursor := ""
@@ -258,5 +260,21 @@ func TestConcurrentRecordsShareCustomers(t *testing.T) {
 		if n, _ := f.customers.Count(ctx); n != 60 {
 			t.Fatalf("%d customers, want 60", n)
 		}
+		totalsMatchRows(t, f)
 	})
+}
+
+// totalsMatchRows checks the running totals against the rows they count.
+func totalsMatchRows(t *testing.T, f *fixture) {
+	t.Helper()
+	ctx := context.Background()
+	var customers, interactions int64
+	f.db.QueryRow(ctx, "SELECT COUNT(*) FROM customers WHERE merged_into IS NULL").Scan(&customers)
+	f.db.QueryRow(ctx, "SELECT COUNT(*) FROM interactions").Scan(&interactions)
+	if c, _ := f.customers.Count(ctx); c != customers {
+		t.Errorf("customer total %d, rows %d", c, customers)
+	}
+	if n, _ := f.interactions.Count(ctx); n != interactions {
+		t.Errorf("interaction total %d, rows %d", n, interactions)
+	}
 }

@@ -99,6 +99,12 @@ func (s *Service) Record(ctx context.Context, inputs []Input) ([]Result, error) 
 		if err != nil {
 			return err
 		}
+		if err := known.Flush(ctx, tx); err != nil {
+			return err
+		}
+		if err := tx.AddCounter(ctx, counterName, int64(len(ins.ids)-len(skipped))); err != nil {
+			return err
+		}
 		// Rows already stored (a replay, or twice in this batch) answer with
 		// the stored interaction and its customer.
 		for i := range results {

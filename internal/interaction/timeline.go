@@ -193,7 +193,8 @@ func decodeCursor(c string) (int64, id.ID, error) {
 
 // Count is the number of interactions stored.
 func (s *Service) Count(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM interactions").Scan(&n)
-	return n, err
+	return s.db.Counter(ctx, counterName)
 }
+
+// counterName is the running total of interactions.
+const counterName = "interactions"
