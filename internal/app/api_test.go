@@ -120,6 +120,8 @@ func TestAPIScenarios(t *testing.T) {
 			{name: "unknown api route", role: access.Admin, method: "GET", path: "/api/v1/nothing", status: 404, contains: []string{"problem"}},
 			{name: "oversize body", role: access.Admin, method: "POST", path: "/api/v1/contact-points", body: `{"name":"` + strings.Repeat("x", 2<<20) + `"}`, status: 413},
 			{name: "healthz", method: "GET", path: "/healthz", status: 200},
+			{name: "landing page", method: "GET", path: "/", status: 200, contains: []string{"text/html", "Touchpoint is running", "/api/v1"}},
+			{name: "unknown page", method: "GET", path: "/nothing-here", status: 404},
 			{name: "readyz", method: "GET", path: "/readyz", status: 200},
 			{name: "metrics", method: "GET", path: "/metrics", status: 200, contains: []string{"touchpoint_http_requests_total"}},
 		}
@@ -146,7 +148,7 @@ func TestAPIScenarios(t *testing.T) {
 			if resp.StatusCode != st.status {
 				t.Fatalf("%s: %s %s → %d, want %d\n%s", st.name, st.method, path, resp.StatusCode, st.status, b)
 			}
-			if resp.StatusCode >= 400 && st.path != "/api/v1/nothing" && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
+			if resp.StatusCode >= 400 && strings.HasPrefix(st.path, "/api/") && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
 				t.Errorf("%s: error with content type %q", st.name, resp.Header.Get("Content-Type"))
 			}
 			for _, c := range st.contains {
