@@ -136,6 +136,11 @@ func TestGuardsAgainstFalseMerges(t *testing.T) {
 		if len(u2.Refused) != 1 || u2.Refused[0].Rule != "limit:user_id" {
 			t.Fatalf("refusal %+v, want limit:user_id", u2.Refused)
 		}
+		// The same refusal again is kept once.
+		again := resolve(t, db, s, customer.Evidence{Identifiers: []identifier.Identifier{ident("user_id", "u2"), ident("email", "family@example.com")}})
+		if again.CustomerID != u2.CustomerID || len(again.Refused) != 1 {
+			t.Fatalf("second contact of u2: %+v", again)
+		}
 		if n := count(t, db, "SELECT COUNT(*) FROM identity_conflicts WHERE rule = ?", "limit:user_id"); n != 1 {
 			t.Fatalf("%d conflicts recorded, want 1", n)
 		}

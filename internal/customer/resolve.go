@@ -394,7 +394,7 @@ func recordConflict(ctx context.Context, tx *store.Tx, ident identifier.Identifi
 		o = other
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO identity_conflicts (id, kind, value, customer_id, other_id, rule, source, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tx.NewID(), string(ident.Kind), ident.Value, customerID, o, rule, source, at.UnixMicro())
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, tx.NewID(), string(ident.Kind), ident.Value, customerID, o, rule, source, at.UnixMicro())
 	return err
 }
 
