@@ -213,9 +213,10 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 		return res, err
 	}
 	// The common event changes nothing but last_seen_at; skip even that
-	// write when the customer was seen within the last minute.
-	if !res.Created && len(res.Merged) == 0 && len(ev.Traits) == 0 && ev.Kind == "" &&
-		len(hits) > 0 && hits[0].customerID == target && at.UnixMicro() < hits[0].lastSeen+lastSeenResolution {
+	// write when the customer was just created (it holds this contact's
+	// time already) or seen within the last minute.
+	if len(ev.Traits) == 0 && ev.Kind == "" && (res.Created ||
+		len(res.Merged) == 0 && len(hits) > 0 && hits[0].customerID == target && at.UnixMicro() < hits[0].lastSeen+lastSeenResolution) {
 		res.CustomerID = target
 		return res, nil
 	}
