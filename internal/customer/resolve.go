@@ -138,13 +138,24 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 		if kind == "" {
 			kind = Person
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO customers (id, root_id, kind, created_at, updated_at, last_seen_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, target, target, kind, at.UnixMicro(), at.UnixMicro(), at.UnixMicro())
-		if err != nil {
-			return res, fmt.Errorf("creating customer: %w", err)
+		// A new customer takes all its new identifiers (within the limits)
+		// in the same breath as it is created.
+		counts = map[identifier.Kind]int{}
+		var take []identifier.Identifier
+		for _, ident := range misses {
+			if counts[ident.Kind] < identifier.Limit(ident.Kind) {
+				take = append(take, ident)
+				counts[ident.Kind]++
+			}
+		}
+		if err := createCustomer(ctx, tx, target, kind, take, ev.Source, at); err != nil {
+			return res, err
+		}
+		for _, ident := range take {
+			ev.Known.add(ident, found{ident: ident, customerID: target, root: target, lastSeen: at.UnixMicro()})
 		}
 		res.Created = true
-		counts = map[identifier.Kind]int{}
+		misses = slices.DeleteFunc(misses, func(i identifier.Identifier) bool { return slices.Contains(take, i) })
 	}
 
 	// New identifiers first, so that the merge guards below count them.
@@ -280,6 +291,41 @@ func lookup(ctx context.Context, tx *store.Tx, ident identifier.Identifier) (fou
 		return f, false, fmt.Errorf("looking up %s: %w", ident, err)
 	}
 	return f, true, nil
+}
+
+// createCustomer inserts a customer and its first identifiers. On
+// PostgreSQL that is one statement (one round trip instead of one per row).
+func createCustomer(ctx context.Context, tx *store.Tx, cid id.ID, kind string, idents []identifier.Identifier, source string, at time.Time) error {
+	us := at.UnixMicro()
+	if tx.Dialect() != store.Postgres || len(idents) == 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO customers (id, root_id, kind, created_at, updated_at, last_seen_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, cid, cid, kind, us, us, us); err != nil {
+			return fmt.Errorf("creating customer: %w", err)
+		}
+		for _, ident := range idents {
+			if err := insertIdentifier(ctx, tx, ident, cid, source, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	args := []any{cid, cid, kind, us, us, us}
+	for _, ident := range idents {
+		args = append(args, string(ident.Kind), ident.Value, cid, source, us)
+	}
+	r, err := tx.Exec(ctx, `WITH c AS (INSERT INTO customers (id, root_id, kind, created_at, updated_at, last_seen_at)
+			VALUES (?, ?, ?, ?, ?, ?))
+		INSERT INTO identifiers (kind, value, customer_id, source, created_at) VALUES `+
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(idents)), ", ")+
+		` ON CONFLICT (kind, value) DO NOTHING`, args...)
+	if err != nil {
+		return fmt.Errorf("creating customer: %w", err)
+	}
+	if n, _ := r.RowsAffected(); n != int64(len(idents)) {
+		// A concurrent transaction claimed one of the identifiers first.
+		return fmt.Errorf("an identifier of a new customer was taken concurrently: %w", store.ErrRetry)
+	}
+	return nil
 }
 
 func insertIdentifier(ctx context.Context, tx *store.Tx, ident identifier.Identifier, customerID id.ID, source string, at time.Time) error {
