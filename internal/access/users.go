@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -133,7 +134,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*User, er
 	err := s.db.QueryRow(ctx, "SELECT id, email, name, role, password_hash, disabled_at, created_at FROM users WHERE email = ?",
 		strings.ToLower(strings.TrimSpace(email))).Scan(&u.ID, &u.Email, &u.Name, &role, &hash, &disabled, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		CheckPassword(dummyHash, password) // same work either way
+		CheckPassword(dummyHash(), password) // same work either way
 		return nil, ErrBadSignIn
 	}
 	if err != nil {
@@ -146,7 +147,9 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*User, er
 	return &u, nil
 }
 
-var dummyHash = HashPassword("not a real password")
+// dummyHash is hashed on first use, not at start-up: argon2id takes 19 MiB
+// and tens of milliseconds, which every start would pay otherwise.
+var dummyHash = sync.OnceValue(func() string { return HashPassword("not a real password") })
 
 // SetPassword changes a user's password.
 func (s *Service) SetPassword(ctx context.Context, userID id.ID, password, actor string) error {
