@@ -48,7 +48,7 @@ func (s *Service) Preload(ctx context.Context, tx *store.Tx, idents []identifier
 			v := chunk[min(j, len(chunk)-1)]
 			args = append(args, string(v.Kind), v.Value)
 		}
-		rows, err := tx.Query(ctx, q, args...)
+		rows, err := tx.QueryPlannedEach(ctx, q, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +86,7 @@ func (s *Service) Preload(ctx context.Context, tx *store.Tx, idents []identifier
 		for j := 0; j < preloadChunk; j++ {
 			args = append(args, chunk[min(j, len(chunk)-1)])
 		}
-		rows, err := tx.Query(ctx, cq, args...)
+		rows, err := tx.QueryPlannedEach(ctx, cq, args...)
 		if err != nil {
 			return nil, err
 		}

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"modernc.org/sqlite"
@@ -274,6 +275,18 @@ func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, t.db.Rebind(q), args...)
+}
+
+// QueryPlannedEach runs a read whose best plan depends on how large the
+// tables are now, such as a batch lookup by a list of keys. PostgreSQL plans
+// it for each execution: a plan cached while the tables were young stays a
+// table scan when they have grown (until the next ANALYZE), and a batch of
+// events paid for that on every request.
+func (t *Tx) QueryPlannedEach(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if t.db.Dialect == Postgres {
+		return t.tx.QueryContext(ctx, t.db.Rebind(q), append([]any{pgx.QueryExecModeExec}, args...)...)
+	}
+	return t.Query(ctx, q, args...)
 }
 
 // maxStmts bounds the SQLite statement cache; queries past it run unprepared.
