@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
@@ -69,32 +70,30 @@ func (s *Service) MergeManually(ctx context.Context, a, b id.ID, actor string) (
 // Merges lists the merges that made the customer's group, newest first,
 // including undone ones.
 func (s *Service) Merges(ctx context.Context, customerID id.ID) ([]*Merge, error) {
-	root, members, err := s.Members(ctx, customerID)
+	_, members, err := s.Members(ctx, customerID)
 	if err != nil {
 		return nil, err
 	}
-	_ = root
-	out := []*Merge{}
-	seen := map[id.ID]bool{}
+	in := strings.TrimSuffix(strings.Repeat("?, ", len(members)), ", ")
+	args := make([]any, 0, 2*len(members))
 	for _, m := range members {
-		rows, err := s.db.Query(ctx, "SELECT "+mergeColumns+" FROM customer_merges WHERE survivor_id = ? OR merged_id = ? ORDER BY id DESC", m, m)
+		args = append(args, m)
+	}
+	args = append(args, args...)
+	rows, err := s.db.Query(ctx, "SELECT "+mergeColumns+" FROM customer_merges WHERE survivor_id IN ("+in+") OR merged_id IN ("+in+") ORDER BY id DESC", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Merge{}
+	for rows.Next() {
+		mg, err := scanMerge(rows)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			mg, err := scanMerge(rows)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			if !seen[mg.ID] {
-				seen[mg.ID] = true
-				out = append(out, mg)
-			}
-		}
-		rows.Close()
+		out = append(out, mg)
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 const mergeColumns = "id, survivor_id, merged_id, cause, cause_kind, cause_value, source, actor, merged_at, undone_at, undone_by"

@@ -67,11 +67,10 @@ func (s *Service) identifierGuesses(q string) []identifier.Identifier {
 			out = append(out, ident)
 		}
 	}
-	if k, v, ok := strings.Cut(q, ":"); ok && !strings.Contains(k, " ") {
+	if k, _, ok := strings.Cut(q, ":"); ok && !strings.Contains(k, " ") {
 		if ident, err := s.norm.Parse(q); err == nil {
 			out = append(out, ident)
 		}
-		_ = v
 	}
 	if strings.Contains(q, "@") {
 		try("email", q)
