@@ -42,15 +42,18 @@ const (
 	ManageContactPoint Permission = "contact_points:manage"
 	ManageAccess       Permission = "access:manage"
 	ReadStats          Permission = "stats:read"
+	ReadCases          Permission = "cases:read"
+	WriteCases         Permission = "cases:write"  // open, change, note, reply, move
+	ManageCases        Permission = "cases:manage" // reasons, SLA policies, calendars, canned responses, join rule
 )
 
 var grants = map[Role][]Permission{
-	Admin:       {ReadCustomers, WriteCustomers, MergeCustomers, WriteInteractions, ReadContactPoints, ManageContactPoint, ManageAccess, ReadStats},
-	Supervisor:  {ReadCustomers, WriteCustomers, MergeCustomers, WriteInteractions, ReadContactPoints, ReadStats},
-	Agent:       {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadStats},
-	Staff:       {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints},
-	Analyst:     {ReadCustomers, ReadContactPoints, ReadStats},
-	Integration: {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadStats},
+	Admin:       {ReadCustomers, WriteCustomers, MergeCustomers, WriteInteractions, ReadContactPoints, ManageContactPoint, ManageAccess, ReadStats, ReadCases, WriteCases, ManageCases},
+	Supervisor:  {ReadCustomers, WriteCustomers, MergeCustomers, WriteInteractions, ReadContactPoints, ReadStats, ReadCases, WriteCases, ManageCases},
+	Agent:       {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadStats, ReadCases, WriteCases},
+	Staff:       {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadCases, WriteCases},
+	Analyst:     {ReadCustomers, ReadContactPoints, ReadStats, ReadCases},
+	Integration: {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadStats, ReadCases, WriteCases},
 }
 
 // Can tells whether role has permission p.

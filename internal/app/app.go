@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/touchpoint-hub/touchpoint/internal/access"
+	"github.com/touchpoint-hub/touchpoint/internal/bus"
+	"github.com/touchpoint-hub/touchpoint/internal/cases"
 	"github.com/touchpoint-hub/touchpoint/internal/config"
 	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
@@ -32,6 +34,9 @@ type Services struct {
 	ContactPoints *contactpoint.Service
 	Customers     *customer.Service
 	Interactions  *interaction.Service
+	Cases         *cases.Service
+	Bus           bus.Bus
+	Log           *slog.Logger
 }
 
 // Open opens the store named by cfg and builds the services on it.
@@ -40,23 +45,47 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Services, 
 	if err != nil {
 		return nil, err
 	}
-	return NewServices(db, cfg.Region), nil
+	var b bus.Bus = bus.NewLocal()
+	if cfg.DB != "" {
+		// Several nodes share a PostgreSQL store: live events cross them.
+		pb, err := bus.NewPostgres(ctx, cfg.DB, log)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("starting the event bus: %w", err)
+		}
+		b = pb
+	}
+	return NewServicesWith(db, cfg.Region, b, log), nil
 }
 
-// NewServices builds the services on an open store.
+// NewServices builds the services on an open store, with an in-process bus.
 func NewServices(db *store.DB, region string) *Services {
+	return NewServicesWith(db, region, bus.NewLocal(), slog.Default())
+}
+
+// NewServicesWith builds the services on an open store and a bus.
+func NewServicesWith(db *store.DB, region string, b bus.Bus, log *slog.Logger) *Services {
 	customers := customer.NewService(db, region)
-	return &Services{
+	interactions := interaction.NewService(db, customers)
+	s := &Services{
 		DB:            db,
 		Access:        access.NewService(db),
 		ContactPoints: contactpoint.NewService(db),
 		Customers:     customers,
-		Interactions:  interaction.NewService(db, customers),
+		Interactions:  interactions,
+		Cases:         cases.NewService(db, customers, interactions, b, log),
+		Bus:           b,
+		Log:           log,
 	}
+	interactions.OnRecorded(s.publishInteractions)
+	return s
 }
 
-// Close closes the store.
-func (s *Services) Close() error { return s.DB.Close() }
+// Close closes the bus and the store.
+func (s *Services) Close() error {
+	s.Bus.Close()
+	return s.DB.Close()
+}
 
 // Limits are the request rate limits of a node.
 type Limits struct {
@@ -96,6 +125,9 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, s *Services
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	slaCtx, stopSLA := context.WithCancel(context.Background())
+	defer stopSLA()
+	go s.Cases.RunSLA(slaCtx, 15*time.Second)
 	if onReady != nil {
 		onReady(ln.Addr().String())
 	}

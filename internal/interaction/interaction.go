@@ -58,6 +58,9 @@ type Interaction struct {
 	Source         string          `json:"source"`
 	ExternalID     string          `json:"external_id,omitempty"`
 	ReceivedAt     time.Time       `json:"received_at"`
+	// DeliveryStatus of an outbound message: queued, pending (no adapter for
+	// its channel yet), sent, delivered, read, failed; empty otherwise.
+	DeliveryStatus string `json:"delivery_status,omitempty"`
 }
 
 // Money is an amount in minor units (cents) of an ISO 4217 currency.
@@ -112,6 +115,8 @@ type Input struct {
 	// IdentifyOnly resolves the customer and applies traits but records no
 	// interaction (Segment identify, group and alias calls).
 	IdentifyOnly bool `json:"-"`
+	// DeliveryStatus is set by the desk on replies; not taken from the API.
+	DeliveryStatus string `json:"-"`
 }
 
 // Result says what became of one input.
@@ -120,6 +125,8 @@ type Result struct {
 	CustomerID id.ID `json:"customer_id"`
 	// Duplicate is true when (source, external_id) was already stored; ID is then the stored one.
 	Duplicate bool `json:"duplicate,omitempty"`
+	// CaseID is the case the interaction joined or opened, if any.
+	CaseID *id.ID `json:"case_id,omitempty"`
 }
 
 func knownKind(k string) bool { return slices.Contains(Kinds, k) || customKind.MatchString(k) }

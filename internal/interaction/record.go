@@ -22,6 +22,37 @@ type Service struct {
 	db        *store.DB
 	customers *customer.Service
 	now       func() time.Time
+
+	linker   CaseLinker
+	recorded []func(ctx context.Context, stored []Recorded)
+}
+
+// Recorded is an interaction just stored, as the case linker and the
+// listeners see it.
+type Recorded struct {
+	ID         id.ID
+	CustomerID id.ID // the root of the customer's group when recorded
+	CaseID     id.ID // 0 when the interaction is on no case
+	CaseOpened bool  // the interaction opened its case
+	In         *Input
+}
+
+// CaseLinker puts newly stored interactions on cases inside the recording
+// transaction, so that an interaction is never stored without the case it
+// belongs to. It sets CaseID on the rows it links.
+type CaseLinker interface {
+	LinkCases(ctx context.Context, tx *store.Tx, stored []Recorded) error
+}
+
+// SetCaseLinker installs the case linker (the cases service); wiring in
+// internal/app, since cases builds on interactions and not the reverse.
+func (s *Service) SetCaseLinker(l CaseLinker) { s.linker = l }
+
+// OnRecorded adds a listener called after each commit with the interactions
+// that were stored (duplicates excluded). Listeners run on the caller's
+// goroutine and must be quick (publish an event, nothing more).
+func (s *Service) OnRecorded(fn func(ctx context.Context, stored []Recorded)) {
+	s.recorded = append(s.recorded, fn)
 }
 
 // NewService returns the interaction service.
@@ -66,6 +97,7 @@ func (s *Service) Record(ctx context.Context, inputs []Input) ([]Result, error) 
 		return nil, bad
 	}
 	var results []Result
+	var stored []Recorded
 	err := s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		// Everything here is per attempt: PostgreSQL may run this again.
 		bad := &errs.Batch{}
@@ -105,6 +137,35 @@ func (s *Service) Record(ctx context.Context, inputs []Input) ([]Result, error) 
 		if err := tx.AddCounter(ctx, counterName, int64(len(ins.ids)-len(skipped))); err != nil {
 			return err
 		}
+		stored = stored[:0]
+		for i := range results {
+			r := &results[i]
+			if r.ID == 0 || skipped[r.ID] {
+				continue
+			}
+			in := preps[i].in
+			var caseID id.ID
+			if in.CaseID != nil {
+				caseID = *in.CaseID
+			}
+			stored = append(stored, Recorded{ID: r.ID, CustomerID: r.CustomerID, CaseID: caseID, In: in})
+		}
+		if s.linker != nil && len(stored) > 0 {
+			if err := s.linker.LinkCases(ctx, tx, stored); err != nil {
+				return err
+			}
+			byID := make(map[id.ID]id.ID, len(stored))
+			for _, st := range stored {
+				if st.CaseID != 0 {
+					byID[st.ID] = st.CaseID
+				}
+			}
+			for i := range results {
+				if c, ok := byID[results[i].ID]; ok {
+					results[i].CaseID = &c
+				}
+			}
+		}
 		// Rows already stored (a replay, or twice in this batch) answer with
 		// the stored interaction and its customer.
 		for i := range results {
@@ -124,6 +185,11 @@ func (s *Service) Record(ctx context.Context, inputs []Input) ([]Result, error) 
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, fn := range s.recorded {
+		if len(stored) > 0 {
+			fn(ctx, stored)
+		}
 	}
 	return results, nil
 }
@@ -188,19 +254,19 @@ func (s *Service) recordOne(ctx context.Context, tx *store.Tx, p *prepared, cps 
 	ins.add(out.ID, res.CustomerID, cp, in.Kind, in.Direction, in.OccurredAt.UnixMicro(),
 		in.DurationMS, in.StaffID, in.StaffName, in.CaseID, in.Reason, in.Outcome, in.Subject, in.Content, in.Summary,
 		in.Sentiment, in.Rating, value, currency, in.Campaign.Name, in.Campaign.Source, in.Campaign.Medium,
-		in.Campaign.Term, in.Campaign.Content, in.PromoCode, in.JourneyStage, p.props, in.Source, ext, now.UnixMicro())
+		in.Campaign.Term, in.Campaign.Content, in.PromoCode, in.JourneyStage, p.props, in.Source, ext, now.UnixMicro(), in.DeliveryStatus)
 	return out, nil
 }
 
 const insertColumns = `id, customer_id, contact_point_id, kind, direction, occurred_at,
 	duration_ms, staff_id, staff_name, case_id, reason, outcome, subject, content, summary, sentiment, rating,
 	value_minor, currency, campaign, campaign_source, campaign_medium, campaign_term, campaign_content, promo_code,
-	journey_stage, properties, source, external_id, received_at`
+	journey_stage, properties, source, external_id, received_at, delivery_status`
 
 // nInsertColumns is the number of columns in insertColumns.
-const nInsertColumns = 30
+const nInsertColumns = 31
 
-// rowsPerInsert bounds one multi-row INSERT (30 × 100 parameters is far
+// rowsPerInsert bounds one multi-row INSERT (31 × 100 parameters is far
 // below both databases' limits).
 const rowsPerInsert = 100
 

@@ -33,7 +33,7 @@ type Page struct {
 const selectColumns = `id, customer_id, contact_point_id, kind, direction, occurred_at, duration_ms, staff_id,
 	staff_name, case_id, reason, outcome, subject, content, summary, sentiment, rating, value_minor, currency,
 	campaign, campaign_source, campaign_medium, campaign_term, campaign_content, promo_code, journey_stage,
-	properties, source, external_id, received_at`
+	properties, source, external_id, received_at, delivery_status`
 
 func scanInteraction(r interface{ Scan(...any) error }) (*Interaction, error) {
 	var it Interaction
@@ -48,7 +48,7 @@ func scanInteraction(r interface{ Scan(...any) error }) (*Interaction, error) {
 	if err := r.Scan(&it.ID, &it.CustomerID, &cp, &it.Kind, &it.Direction, &occurred, &dur, &staff, &it.StaffName,
 		&caseID, &it.Reason, &it.Outcome, &it.Subject, &it.Content, &it.Summary, &sentiment, &rating, &value,
 		&currency, &it.Campaign.Name, &it.Campaign.Source, &it.Campaign.Medium, &it.Campaign.Term,
-		&it.Campaign.Content, &it.PromoCode, &it.JourneyStage, &props, &it.Source, &ext, &received); err != nil {
+		&it.Campaign.Content, &it.PromoCode, &it.JourneyStage, &props, &it.Source, &ext, &received, &it.DeliveryStatus); err != nil {
 		return nil, err
 	}
 	optID := func(v sql.NullInt64) *id.ID {

@@ -1,0 +1,125 @@
+-- Cases: one customer need across contacts and days (DESIGN §4), with
+-- their history, internal notes, SLA clocks, the contact-reason taxonomy and
+-- canned responses.
+
+CREATE TABLE contact_reasons (
+    code        TEXT    PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    description TEXT    NOT NULL DEFAULT '',
+    position    BIGINT  NOT NULL DEFAULT 0,
+    disabled_at BIGINT,
+    created_at  BIGINT  NOT NULL
+);
+
+CREATE TABLE business_calendars (
+    id         BIGINT PRIMARY KEY,
+    name       TEXT    NOT NULL UNIQUE,
+    timezone   TEXT    NOT NULL,
+    week       TEXT    NOT NULL DEFAULT '{}',
+    holidays   TEXT    NOT NULL DEFAULT '[]',
+    created_at BIGINT  NOT NULL,
+    updated_at BIGINT  NOT NULL
+);
+
+-- An SLA policy applies to cases of a priority ('' = any) and a team
+-- (NULL = any); the most specific enabled policy wins.
+CREATE TABLE sla_policies (
+    id               BIGINT PRIMARY KEY,
+    name             TEXT    NOT NULL,
+    priority         TEXT    NOT NULL DEFAULT '',
+    team_id          BIGINT  REFERENCES teams (id),
+    calendar_id      BIGINT  REFERENCES business_calendars (id),
+    first_response_s BIGINT  NOT NULL DEFAULT 0,
+    next_response_s  BIGINT  NOT NULL DEFAULT 0,
+    resolution_s     BIGINT  NOT NULL DEFAULT 0,
+    warn_percent     BIGINT  NOT NULL DEFAULT 80,
+    disabled_at      BIGINT,
+    created_at       BIGINT  NOT NULL,
+    updated_at       BIGINT  NOT NULL
+);
+
+CREATE TABLE cases (
+    id                 BIGINT PRIMARY KEY,
+    customer_id        BIGINT  NOT NULL REFERENCES customers (id),
+    subject            TEXT    NOT NULL,
+    reason             TEXT    NOT NULL DEFAULT '',
+    status             TEXT    NOT NULL,
+    priority           TEXT    NOT NULL,
+    team_id            BIGINT  REFERENCES teams (id),
+    owner_id           BIGINT  REFERENCES users (id),
+    contact_point_id   BIGINT  REFERENCES contact_points (id),
+    channel            TEXT    NOT NULL DEFAULT '',
+    tags               TEXT    NOT NULL DEFAULT '[]',
+    resolution         TEXT    NOT NULL DEFAULT '',
+    merged_into        BIGINT  REFERENCES cases (id),
+    interaction_count  BIGINT  NOT NULL DEFAULT 0,
+    created_at         BIGINT  NOT NULL,
+    updated_at         BIGINT  NOT NULL,
+    last_inbound_at    BIGINT,
+    last_outbound_at   BIGINT,
+    first_response_at  BIGINT,
+    resolved_at        BIGINT,
+    closed_at          BIGINT,
+    sla_policy_id      BIGINT  REFERENCES sla_policies (id),
+    first_response_due BIGINT,
+    next_response_due  BIGINT,
+    resolution_due     BIGINT,
+    sla_state          TEXT    NOT NULL DEFAULT 'none',
+    sla_paused_at      BIGINT,
+    sla_breached_at    BIGINT,
+    sla_check_at       BIGINT,
+    version            BIGINT  NOT NULL DEFAULT 1
+);
+CREATE INDEX cases_customer ON cases (customer_id, status);
+CREATE INDEX cases_open_updated ON cases (status, updated_at, id);
+CREATE INDEX cases_owner ON cases (owner_id, status, updated_at) WHERE owner_id IS NOT NULL;
+CREATE INDEX cases_team ON cases (team_id, status, updated_at) WHERE team_id IS NOT NULL;
+CREATE INDEX cases_sla_check ON cases (sla_check_at) WHERE sla_check_at IS NOT NULL;
+
+CREATE TABLE case_tags (
+    tag     TEXT    NOT NULL,
+    case_id BIGINT  NOT NULL REFERENCES cases (id),
+    PRIMARY KEY (tag, case_id)
+);
+
+-- The history of a case: who changed what, when.
+CREATE TABLE case_events (
+    id         BIGINT PRIMARY KEY,
+    case_id    BIGINT  NOT NULL REFERENCES cases (id),
+    at         BIGINT  NOT NULL,
+    actor_id   BIGINT,
+    actor_name TEXT    NOT NULL DEFAULT '',
+    kind       TEXT    NOT NULL,
+    detail     TEXT    NOT NULL DEFAULT '{}'
+);
+CREATE INDEX case_events_case ON case_events (case_id, id);
+
+CREATE TABLE case_notes (
+    id          BIGINT PRIMARY KEY,
+    case_id     BIGINT  NOT NULL REFERENCES cases (id),
+    author_id   BIGINT,
+    author_name TEXT    NOT NULL DEFAULT '',
+    body        TEXT    NOT NULL,
+    created_at  BIGINT  NOT NULL
+);
+CREATE INDEX case_notes_case ON case_notes (case_id, created_at);
+
+CREATE TABLE canned_responses (
+    id         BIGINT PRIMARY KEY,
+    name       TEXT    NOT NULL,
+    shortcut   TEXT    NOT NULL DEFAULT '',
+    body       TEXT    NOT NULL,
+    team_id    BIGINT  REFERENCES teams (id),
+    created_by TEXT    NOT NULL DEFAULT '',
+    created_at BIGINT  NOT NULL,
+    updated_at BIGINT  NOT NULL
+);
+
+-- Interactions on a case, for the case's own timeline; page views and other
+-- passive touches carry no case and stay out of this index.
+CREATE INDEX interactions_case ON interactions (case_id, occurred_at, id) WHERE case_id IS NOT NULL;
+-- Replies from the desk: queued until a channel adapter delivers them.
+ALTER TABLE interactions ADD COLUMN delivery_status TEXT NOT NULL DEFAULT '';
+-- The inbox of open cases, newest activity first (the condition must read
+-- exactly as in internal/cases so that the planner uses the index).
+CREATE INDEX cases_open ON cases (updated_at, id) WHERE status IN ('new', 'open', 'waiting_on_customer', 'waiting_on_us');

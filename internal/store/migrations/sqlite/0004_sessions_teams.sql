@@ -1,0 +1,30 @@
+-- Desk sign-in sessions. The cookie carries a random token; only its SHA-256
+-- is stored, like API tokens.
+CREATE TABLE user_sessions (
+    id           INTEGER PRIMARY KEY,
+    token_hash   TEXT    NOT NULL UNIQUE,
+    user_id      INTEGER NOT NULL REFERENCES users (id),
+    user_agent   TEXT    NOT NULL DEFAULT '',
+    ip           TEXT    NOT NULL DEFAULT '',
+    created_at   INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    ended_at     INTEGER
+);
+CREATE INDEX user_sessions_user ON user_sessions (user_id);
+
+CREATE TABLE teams (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL UNIQUE,
+    description TEXT    NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+
+CREATE TABLE team_members (
+    team_id    INTEGER NOT NULL REFERENCES teams (id),
+    user_id    INTEGER NOT NULL REFERENCES users (id),
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (team_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX team_members_user ON team_members (user_id);
