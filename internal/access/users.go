@@ -151,12 +151,14 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*User, er
 // and tens of milliseconds, which every start would pay otherwise.
 var dummyHash = sync.OnceValue(func() string { return HashPassword("not a real password") })
 
-// SetPassword changes a user's password.
+// SetPassword sets a user's password (an administrator's reset) and ends
+// all of the user's sessions: whoever knew the old password is signed out.
 func (s *Service) SetPassword(ctx context.Context, userID id.ID, password, actor string) error {
 	if utf8.RuneCountInString(password) < MinPasswordLength {
 		return errs.Invalidf("password", "must be at least %d characters", MinPasswordLength)
 	}
 	hash := HashPassword(password)
+	defer s.invalidateSessions()
 	return s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		now := s.now()
 		r, err := tx.Exec(ctx, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", hash, now.UnixMicro(), userID)
@@ -166,8 +168,187 @@ func (s *Service) SetPassword(ctx context.Context, userID id.ID, password, actor
 		if n, _ := r.RowsAffected(); n == 0 {
 			return errs.NotFoundf("user %s", userID)
 		}
-		return audit(ctx, tx, now, actor, "user.password", "user", userID, nil)
+		ended, err := endSessionsOf(ctx, tx, now, userID, 0)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, "user.password", "user", userID, map[string]any{"sessions_ended": ended})
 	})
+}
+
+// ChangePassword is a signed-in user changing their own password. The
+// current password must be given again; every session of the user but
+// keepSession (the one making the change; 0 for none) ends.
+func (s *Service) ChangePassword(ctx context.Context, userID id.ID, current, next string, keepSession id.ID) error {
+	var email, name, hash string
+	var disabled sql.NullInt64
+	err := s.db.QueryRow(ctx, "SELECT email, name, password_hash, disabled_at FROM users WHERE id = ?", userID).
+		Scan(&email, &name, &hash, &disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errs.NotFoundf("user %s", userID)
+	}
+	if err != nil {
+		return err
+	}
+	if disabled.Valid {
+		return fmt.Errorf("user %s is disabled: %w", userID, errs.ErrUnauthenticated)
+	}
+	if !CheckPassword(hash, current) {
+		return errs.Invalidf("current_password", "is not your current password")
+	}
+	if utf8.RuneCountInString(next) < MinPasswordLength {
+		return errs.Invalidf("new_password", "must be at least %d characters", MinPasswordLength)
+	}
+	if strings.EqualFold(strings.TrimSpace(next), email) {
+		return errs.Invalidf("new_password", "must not be your email address")
+	}
+	newHash := HashPassword(next)
+	defer s.invalidateSessions()
+	return s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		now := s.now()
+		// Only over the hash just checked: a concurrent change wins, not this one.
+		r, err := tx.Exec(ctx, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?",
+			newHash, now.UnixMicro(), userID, hash)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return errs.Conflictf("the password was changed meanwhile; sign in again")
+		}
+		ended, err := endSessionsOf(ctx, tx, now, userID, keepSession)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, userActor(&User{ID: userID, Name: name}), "user.password_change", "user", userID,
+			map[string]any{"sessions_ended": ended})
+	})
+}
+
+// UserUpdate changes some of a user's fields; nil leaves a field as it is.
+type UserUpdate struct {
+	Name     *string `json:"name,omitempty"`
+	Role     *Role   `json:"role,omitempty"`
+	Disabled *bool   `json:"disabled,omitempty"`
+}
+
+// GetUser returns one user.
+func (s *Service) GetUser(ctx context.Context, userID id.ID) (*User, error) {
+	var u User
+	var role string
+	var created int64
+	err := s.db.QueryRow(ctx, "SELECT id, email, name, role, disabled_at IS NOT NULL, created_at FROM users WHERE id = ?", userID).
+		Scan(&u.ID, &u.Email, &u.Name, &role, &u.Disabled, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.NotFoundf("user %s", userID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	u.Role, u.CreatedAt = Role(role), time.UnixMicro(created).UTC()
+	return &u, nil
+}
+
+// UpdateUser renames a user, changes their role, or disables or enables
+// them. Disabling ends the user's sessions at once. The last enabled admin
+// can be neither demoted nor disabled: nobody could manage access then.
+func (s *Service) UpdateUser(ctx context.Context, userID id.ID, up UserUpdate, actor string) (*User, error) {
+	var name string
+	if up.Name != nil {
+		name = strings.TrimSpace(*up.Name)
+		if name == "" || utf8.RuneCountInString(name) > 100 {
+			return nil, errs.Invalidf("name", "must be 1 to 100 characters")
+		}
+	}
+	if up.Role != nil {
+		if r, ok := ParseRole(string(*up.Role)); !ok || r == Integration {
+			return nil, errs.Invalidf("role", "must be one of admin, supervisor, agent, staff, analyst")
+		}
+	}
+	var out *User
+	defer s.invalidateSessions()
+	err := s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		now := s.now().UTC()
+		if tx.Dialect() == store.Postgres {
+			// Lock the row, so that concurrent updates of one user apply in turn.
+			if _, err := tx.Exec(ctx, "SELECT id FROM users WHERE id = ? FOR UPDATE", userID); err != nil {
+				return err
+			}
+		}
+		u, _, err := userInTx(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		before := *u
+		changes := map[string]any{}
+		if up.Name != nil && name != u.Name {
+			u.Name, changes["name"] = name, name
+		}
+		if up.Role != nil {
+			if r, _ := ParseRole(string(*up.Role)); r != u.Role {
+				u.Role, changes["role"], changes["previous_role"] = r, r, before.Role
+			}
+		}
+		if up.Disabled != nil && *up.Disabled != u.Disabled {
+			u.Disabled, changes["disabled"] = *up.Disabled, *up.Disabled
+		}
+		out = u
+		if len(changes) == 0 {
+			return nil
+		}
+		if before.Role == Admin && !before.Disabled && (u.Role != Admin || u.Disabled) {
+			n, err := enabledAdmins(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if n <= 1 {
+				return errs.Conflictf("%s is the last enabled admin; make another user admin first", u.Email)
+			}
+		}
+		if _, err := tx.Exec(ctx, "UPDATE users SET name = ?, role = ?, updated_at = ? WHERE id = ?",
+			u.Name, string(u.Role), now.UnixMicro(), userID); err != nil {
+			return err
+		}
+		if u.Disabled != before.Disabled {
+			var disabledAt any // NULL: enabled again
+			if u.Disabled {
+				disabledAt = now.UnixMicro()
+			}
+			if _, err := tx.Exec(ctx, "UPDATE users SET disabled_at = ? WHERE id = ?", disabledAt, userID); err != nil {
+				return err
+			}
+		}
+		if u.Disabled && !before.Disabled {
+			ended, err := endSessionsOf(ctx, tx, now, userID, 0)
+			if err != nil {
+				return err
+			}
+			changes["sessions_ended"] = ended
+		}
+		return audit(ctx, tx, now, actor, "user.update", "user", userID, changes)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// enabledAdmins counts the enabled admins. On PostgreSQL it locks their
+// rows, so that two admins demoting each other at once cannot both succeed.
+func enabledAdmins(ctx context.Context, tx *store.Tx) (int, error) {
+	q := "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL"
+	if tx.Dialect() == store.Postgres {
+		q += " FOR UPDATE"
+	}
+	rows, err := tx.Query(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	return n, rows.Err()
 }
 
 // ListUsers lists users by name.

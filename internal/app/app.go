@@ -24,6 +24,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/store"
 	"github.com/touchpoint-hub/touchpoint/internal/web"
 	"github.com/touchpoint-hub/touchpoint/internal/web/api"
+	"github.com/touchpoint-hub/touchpoint/internal/web/desk"
 	"github.com/touchpoint-hub/touchpoint/internal/web/ratelimit"
 )
 
@@ -99,13 +100,15 @@ func (s *Services) Handler(log *slog.Logger, limits Limits) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a := &api.API{Log: log, Access: s.Access, ContactPoints: s.ContactPoints, Customers: s.Customers, Interactions: s.Interactions,
-		FailedAuth: ratelimit.New(10, 50)}
+		Cases: s.Cases, FailedAuth: ratelimit.New(10, 50)}
 	events := eventAPI(s, log)
 	if limits.PerCredential > 0 {
 		a.PerCaller = ratelimit.New(limits.PerCredential, 2*limits.PerCredential)
 		events.PerKey = ratelimit.New(limits.PerCredential, 2*limits.PerCredential)
 	}
-	return web.New(log, reg, s.DB.Ping, a, events).Handler()
+	d := &desk.Desk{Log: log, Access: s.Access, Customers: s.Customers, Interactions: s.Interactions, Cases: s.Cases,
+		ContactPoints: s.ContactPoints, Bus: s.Bus, IsDemo: s.isDemo}
+	return web.New(log, reg, s.DB.Ping, a, events, d).Handler()
 }
 
 // Serve listens on cfg.Addr until ctx ends, then stops taking new
@@ -146,4 +149,11 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, s *Services
 		return err
 	}
 	return nil
+}
+
+// isDemo tells whether the store holds the demo (the sign-in page then shows
+// the demo logins). The key is the one internal/demo writes.
+func (s *Services) isDemo(ctx context.Context) bool {
+	var v string
+	return s.DB.QueryRow(ctx, "SELECT value FROM settings WHERE key = 'demo.filled'").Scan(&v) == nil
 }

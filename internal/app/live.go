@@ -40,4 +40,3 @@ func (s *Services) publishInteractions(ctx context.Context, stored []interaction
 		}
 	}
 }
-

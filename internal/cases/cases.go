@@ -160,9 +160,19 @@ func NewService(db *store.DB, customers *customer.Service, interactions *interac
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{db: db, customers: customers, interactions: interactions, bus: pub, log: log, now: time.Now}
+	s := &Service{db: db, customers: customers, interactions: interactions, bus: pub, log: log}
+	s.SetClock(time.Now)
 	interactions.SetCaseLinker(s)
 	return s
+}
+
+// SetClock replaces the service's clock, for tests and simulations that
+// move time by hand (SLA targets, warnings and breaches follow it). Times
+// are kept to the microsecond, as the store keeps them, so that a time
+// computed in memory equals the same time read back. Call it before the
+// service is used; it is not safe to call while other calls run.
+func (s *Service) SetClock(now func() time.Time) {
+	s.now = func() time.Time { return now().UTC().Truncate(time.Microsecond) }
 }
 
 const caseColumns = `c.id, c.customer_id, c.subject, c.reason, c.status, c.priority, c.team_id, c.owner_id,

@@ -160,13 +160,25 @@ func (s *Service) LinkCases(ctx context.Context, tx *store.Tx, stored []interact
 		if err != nil {
 			return err
 		}
-		if c.MergedInto != nil {
+		// A merged case hands its contacts on to the case it was merged
+		// into (which may itself have been merged since).
+		for hops := 0; c.MergedInto != nil && hops < 20; hops++ {
 			c, err = lockCase(ctx, tx, *c.MergedInto)
 			if err != nil {
 				return err
 			}
 			for _, i := range idx {
 				stored[i].CaseID = c.ID
+			}
+		}
+		// A case holds the contacts of one customer (group).
+		for _, i := range idx {
+			same, err := sameCustomer(ctx, tx, c.CustomerID, stored[i].CustomerID)
+			if err != nil {
+				return err
+			}
+			if !same {
+				return errs.Invalidf("case_id", "case %s is about another customer", caseID)
 			}
 		}
 		touched[c.ID] = c
@@ -339,6 +351,16 @@ func (s *Service) openCasesOf(ctx context.Context, tx *store.Tx, stored []intera
 		out[root] = append(out[root], c)
 	}
 	return out, rows.Err()
+}
+
+// sameCustomer tells whether two customers are one (the same merge group).
+func sameCustomer(ctx context.Context, tx *store.Tx, a, b id.ID) (bool, error) {
+	if a == b {
+		return true, nil
+	}
+	var n int
+	err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM customers x JOIN customers y ON y.root_id = x.root_id WHERE x.id = ? AND y.id = ?", a, b).Scan(&n)
+	return n > 0, err
 }
 
 // prefixScanner scans one leading column before a case's columns.

@@ -256,6 +256,21 @@ func (s *Service) changeStatus(ctx context.Context, tx *store.Tx, actor Actor, c
 		return err
 	}
 	c.Status = to
+	if !IsOpen(from) && IsOpen(to) {
+		// Reopened, to whichever open status: no longer resolved, and a
+		// fresh resolution target from now (paused at once if waiting on
+		// the customer).
+		c.ResolvedAt, c.ClosedAt = nil, nil
+		r, err := s.rules(ctx, tx)
+		if err != nil {
+			return err
+		}
+		p, pcal := r.policyFor(c.Priority, c.TeamID)
+		if p != nil && p.Resolution > 0 {
+			t := pcal.Add(now, p.Resolution.Duration())
+			c.SLA.ResolutionDue = &t
+		}
+	}
 	switch {
 	case to == Resolved:
 		c.ResolvedAt = &now
@@ -273,19 +288,6 @@ func (s *Service) changeStatus(ctx context.Context, tx *store.Tx, actor Actor, c
 	default: // new, open, waiting on us
 		if c.SLA.PausedAt != nil {
 			resumeClocks(c, cal, now)
-		}
-		if !IsOpen(from) {
-			// Reopened: a fresh resolution target from now.
-			c.ResolvedAt, c.ClosedAt = nil, nil
-			r, err := s.rules(ctx, tx)
-			if err != nil {
-				return err
-			}
-			p, pcal := r.policyFor(c.Priority, c.TeamID)
-			if p != nil && p.Resolution > 0 {
-				t := pcal.Add(now, p.Resolution.Duration())
-				c.SLA.ResolutionDue = &t
-			}
 		}
 	}
 	return nil

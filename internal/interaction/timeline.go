@@ -198,3 +198,49 @@ func (s *Service) Count(ctx context.Context) (int64, error) {
 
 // counterName is the running total of interactions.
 const counterName = "interactions"
+
+// CaseTimeline returns the interactions on a case, newest first (by
+// occurred_at, then id), one page at a time: limit defaults to 50 and may be
+// at most 500; cursor is the previous page's NextCursor.
+func (s *Service) CaseTimeline(ctx context.Context, caseID id.ID, cursor string, limit int) (*Page, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	if limit > 500 {
+		return nil, errs.Invalidf("limit", "must be at most 500")
+	}
+	// Written to use the index interactions_case (case_id, occurred_at, id).
+	where := "case_id = ?"
+	args := []any{caseID}
+	if cursor != "" {
+		at, last, err := decodeCursor(cursor)
+		if err != nil {
+			return nil, errs.Invalidf("cursor", "is not a cursor from this timeline")
+		}
+		where += " AND (occurred_at < ? OR (occurred_at = ? AND id < ?))"
+		args = append(args, at, at, last)
+	}
+	rows, err := s.db.Query(ctx, "SELECT "+selectColumns+" FROM interactions WHERE "+where+
+		" ORDER BY occurred_at DESC, id DESC LIMIT ?", append(args, limit+1)...)
+	if err != nil {
+		return nil, fmt.Errorf("reading the timeline of case %s: %w", caseID, err)
+	}
+	defer rows.Close()
+	page := &Page{Items: make([]*Interaction, 0, min(limit, 64))}
+	for rows.Next() {
+		it, err := scanInteraction(rows)
+		if err != nil {
+			return nil, err
+		}
+		page.Items = append(page.Items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		last := page.Items[limit-1]
+		page.NextCursor = encodeCursor(last.OccurredAt.UnixMicro(), last.ID)
+	}
+	return page, nil
+}

@@ -65,11 +65,6 @@ func New(log *slog.Logger, reg *prometheus.Registry, ready func(context.Context)
 		w.Write([]byte("ready\n"))
 	})
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-		w.Write([]byte(landing))
-	})
 	for _, p := range parts {
 		p.Register(s.mux)
 	}
@@ -152,20 +147,3 @@ func (s *Server) recover(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-// landing is the page at / until the agent desk takes its place.
-const landing = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Touchpoint</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:3rem auto;padding:0 1rem;color:#1d2330}
-code{background:#eef1f5;padding:.1rem .3rem;border-radius:3px}h1{font-size:1.6rem}</style></head>
-<body><h1>Touchpoint is running</h1>
-<p>Every contact on every contact point, on one customer's timeline.</p>
-<p>The agent desk is not part of this release yet. What this node serves today:</p>
-<ul>
-<li>the REST API under <code>/api/v1</code>, with a bearer token from <code>touchpoint token create --role admin --name me</code>
- (described in <code>docs/openapi.yaml</code>);</li>
-<li>the Segment-compatible event API under <code>/v1</code> (<code>/v1/batch</code>, <code>/v1/track</code>, ...), with a contact point's write key;</li>
-<li><code>/healthz</code>, <code>/readyz</code> and <code>/metrics</code> for operators.</li>
-</ul></body></html>
-`

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/access"
+	"github.com/touchpoint-hub/touchpoint/internal/cases"
 	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
@@ -27,6 +28,7 @@ type API struct {
 	ContactPoints *contactpoint.Service
 	Customers     *customer.Service
 	Interactions  *interaction.Service
+	Cases         *cases.Service
 	// PerCaller limits requests per token or user (nil: no limit).
 	PerCaller *ratelimit.Limiter
 	// FailedAuth limits failed authentications per client address, which
@@ -72,6 +74,35 @@ func (a *API) Register(mux *http.ServeMux) {
 	route("POST /api/v1/interactions", access.WriteInteractions, a.createInteraction)
 	route("POST /api/v1/interactions/batch", access.WriteInteractions, a.createInteractionBatch)
 	route("GET /api/v1/interactions/{id}", access.ReadCustomers, a.getInteraction)
+
+	route("GET /api/v1/cases", access.ReadCases, a.listCases)
+	route("GET /api/v1/cases/counts", access.ReadCases, a.caseCounts)
+	route("POST /api/v1/cases", access.WriteCases, a.createCase)
+	route("GET /api/v1/cases/{id}", access.ReadCases, a.getCase)
+	route("PATCH /api/v1/cases/{id}", access.WriteCases, a.updateCase)
+	route("GET /api/v1/cases/{id}/history", access.ReadCases, a.caseHistory)
+	route("GET /api/v1/cases/{id}/timeline", access.ReadCases, a.caseTimeline)
+	route("GET /api/v1/cases/{id}/notes", access.ReadCases, a.caseNotes)
+	route("POST /api/v1/cases/{id}/notes", access.WriteCases, a.addCaseNote)
+	route("POST /api/v1/cases/{id}/replies", access.WriteCases, a.replyToCase)
+	route("POST /api/v1/cases/{id}/merge", access.WriteCases, a.mergeCase)
+	route("POST /api/v1/cases/{id}/split", access.WriteCases, a.splitCase)
+	route("POST /api/v1/cases/{id}/interactions", access.WriteCases, a.moveToCase)
+	route("GET /api/v1/customers/{id}/cases", access.ReadCases, a.customerCases)
+
+	route("GET /api/v1/reasons", access.ReadCases, a.listReasons)
+	route("POST /api/v1/reasons", access.ManageCases, a.saveReason)
+	route("GET /api/v1/sla-policies", access.ReadCases, a.listPolicies)
+	route("POST /api/v1/sla-policies", access.ManageCases, a.createPolicy)
+	route("PUT /api/v1/sla-policies/{id}", access.ManageCases, a.replacePolicy)
+	route("GET /api/v1/calendars", access.ReadCases, a.listCalendars)
+	route("POST /api/v1/calendars", access.ManageCases, a.createCalendar)
+	route("PUT /api/v1/calendars/{id}", access.ManageCases, a.replaceCalendar)
+	route("GET /api/v1/canned-responses", access.ReadCases, a.listCanned)
+	route("POST /api/v1/canned-responses", access.ManageCases, a.createCanned)
+	route("PUT /api/v1/canned-responses/{id}", access.ManageCases, a.replaceCanned)
+	route("GET /api/v1/settings/case-join-rule", access.ReadCases, a.getJoinRule)
+	route("PUT /api/v1/settings/case-join-rule", access.ManageCases, a.setJoinRule)
 
 	route("GET /api/v1/stats", access.ReadStats, a.stats)
 

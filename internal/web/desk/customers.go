@@ -1,0 +1,84 @@
+package desk
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/touchpoint-hub/touchpoint/internal/customer"
+	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+)
+
+func (d *Desk) customerSearch(w http.ResponseWriter, r *http.Request, v *viewer) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	var found []*customer.Customer
+	if q != "" {
+		var err error
+		found, err = d.Customers.Search(r.Context(), q, 50)
+		if err != nil {
+			d.fail(w, r, v, err)
+			return
+		}
+		if len(found) == 1 && r.URL.Query().Get("go") != "" {
+			http.Redirect(w, r, "/customers/"+found[0].ID.String(), http.StatusSeeOther)
+			return
+		}
+	}
+	d.render(w, r, "customers", v, map[string]any{"Q": q, "Found": found})
+}
+
+func (d *Desk) customerPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	custID, err := pathID(r)
+	if err != nil {
+		d.fail(w, r, v, err)
+		return
+	}
+	ctx := r.Context()
+	cust, err := d.Customers.Get(ctx, custID)
+	if err != nil {
+		d.fail(w, r, v, err)
+		return
+	}
+	if cust.ID != custID {
+		http.Redirect(w, r, "/customers/"+cust.ID.String(), http.StatusSeeOther)
+		return
+	}
+	page, err := d.Interactions.Timeline(ctx, cust.ID, interaction.TimelineQuery{Limit: 100, Cursor: r.URL.Query().Get("cursor")})
+	if err != nil {
+		d.fail(w, r, v, err)
+		return
+	}
+	all, err := d.Cases.ForCustomer(ctx, cust.ID)
+	if err != nil {
+		d.fail(w, r, v, err)
+		return
+	}
+	sum, err := d.Interactions.Summarize(ctx, cust.ID)
+	if err != nil {
+		d.fail(w, r, v, err)
+		return
+	}
+	cps, _, err := d.contactPoints(r)
+	if err != nil {
+		d.fail(w, r, v, err)
+		return
+	}
+	var entries []entry
+	for _, it := range page.Items {
+		e := entry{At: it.OccurredAt, Interaction: it}
+		if it.ContactPointID != nil {
+			e.ContactPoint = cps[*it.ContactPointID]
+		}
+		entries = append(entries, e)
+	}
+	reasons, err := d.Cases.Reasons(ctx, false)
+	if err != nil {
+		d.fail(w, r, v, err)
+		return
+	}
+	data := map[string]any{"Customer": cust, "Entries": entries, "Cases": all, "Summary": sum, "Reasons": reasons,
+		"Topics": "customer:" + cust.ID.String()}
+	if page.NextCursor != "" {
+		data["Older"] = "/customers/" + cust.ID.String() + "?cursor=" + page.NextCursor
+	}
+	d.render(w, r, "customer", v, data)
+}

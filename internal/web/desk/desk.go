@@ -1,0 +1,270 @@
+// Package desk serves the agent desk: server-rendered pages for agents,
+// supervisors, store and field staff and administrators, with a little plain
+// JavaScript and Server-Sent Events for live updates. Handlers decode the
+// form, call the domain services and render; they hold no logic of their own.
+package desk
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/touchpoint-hub/touchpoint/internal/access"
+	"github.com/touchpoint-hub/touchpoint/internal/bus"
+	"github.com/touchpoint-hub/touchpoint/internal/cases"
+	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
+	"github.com/touchpoint-hub/touchpoint/internal/customer"
+	"github.com/touchpoint-hub/touchpoint/internal/errs"
+	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+	"github.com/touchpoint-hub/touchpoint/internal/web/ratelimit"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Desk holds what the pages need.
+type Desk struct {
+	Log           *slog.Logger
+	Access        *access.Service
+	Customers     *customer.Service
+	Interactions  *interaction.Service
+	Cases         *cases.Service
+	ContactPoints *contactpoint.Service
+	Bus           bus.Bus
+	// IsDemo tells the sign-in page to show the demo logins.
+	IsDemo func(ctx context.Context) bool
+	// SignIns limits sign-in attempts per client address.
+	SignIns *ratelimit.Limiter
+
+	pages map[string]*template.Template
+}
+
+// SessionCookie holds the desk session token.
+const SessionCookie = "tp_session"
+
+// Register adds the desk's routes.
+func (d *Desk) Register(mux *http.ServeMux) {
+	if d.SignIns == nil {
+		d.SignIns = ratelimit.New(0.2, 10)
+	}
+	d.pages = parsePages()
+	static, _ := fs.Sub(staticFS, "static")
+	files := http.FileServerFS(static)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, files)))
+
+	mux.HandleFunc("GET /signin", d.signInPage)
+	mux.HandleFunc("POST /signin", d.signIn)
+	mux.Handle("POST /signout", d.page("", d.signOut))
+	mux.Handle("GET /account", d.page("", d.accountPage))
+	mux.Handle("POST /account/password", d.page("", d.changePassword))
+
+	mux.Handle("GET /{$}", d.page(access.ReadCases, d.inbox))
+	mux.Handle("GET /cases/{id}", d.page(access.ReadCases, d.casePage))
+	mux.Handle("POST /cases", d.page(access.WriteCases, d.createCase))
+	mux.Handle("POST /cases/{id}/update", d.page(access.WriteCases, d.updateCase))
+	mux.Handle("POST /cases/{id}/reply", d.page(access.WriteCases, d.reply))
+	mux.Handle("POST /cases/{id}/note", d.page(access.WriteCases, d.addNote))
+	mux.Handle("POST /cases/{id}/merge", d.page(access.WriteCases, d.mergeCase))
+	mux.Handle("POST /cases/{id}/split", d.page(access.WriteCases, d.splitCase))
+	mux.Handle("POST /cases/{id}/move", d.page(access.WriteCases, d.moveInteraction))
+	mux.Handle("POST /cases/{id}/presence", d.page(access.ReadCases, d.presence))
+	mux.Handle("GET /customers", d.page(access.ReadCustomers, d.customerSearch))
+	mux.Handle("GET /customers/{id}", d.page(access.ReadCustomers, d.customerPage))
+	mux.Handle("GET /events", d.page("", d.events))
+	d.registerMore(mux)
+}
+
+// cacheFor sets a cache lifetime on static files.
+func cacheFor(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age="+itoa(int64(d/time.Second)))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// viewer is the signed-in user of a request.
+type viewer struct {
+	User    *access.User
+	Session *access.Session
+	CSRF    string
+	Teams   []id.ID
+}
+
+func (v *viewer) actor() cases.Actor { return cases.Actor{UserID: v.User.ID, Name: v.User.Name} }
+
+// Can tells templates whether the viewer has a permission.
+func (v *viewer) Can(p string) bool { return v.User.Role.Can(access.Permission(p)) }
+
+type ctxKey struct{}
+
+// page wraps a handler: it needs a session (else the sign-in page), the
+// permission perm ("" = any signed-in user), and on unsafe methods a valid
+// CSRF token and a same-origin request.
+func (d *Desk) page(perm access.Permission, h func(http.ResponseWriter, *http.Request, *viewer)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setPageHeaders(w)
+		c, err := r.Cookie(SessionCookie)
+		var sess *access.Session
+		if err == nil {
+			sess, err = d.Access.SessionByToken(r.Context(), c.Value)
+		}
+		if err != nil || sess == nil {
+			if r.Method == http.MethodGet && r.Header.Get("Accept") != "text/event-stream" {
+				http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "Your session has ended. Sign in again.", http.StatusUnauthorized)
+			return
+		}
+		v := &viewer{User: sess.User, Session: sess, CSRF: access.CSRFToken(c.Value)}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if !sameOrigin(r) {
+				http.Error(w, "This form was sent from another site and was refused.", http.StatusForbidden)
+				return
+			}
+			presented := r.Header.Get("X-CSRF-Token")
+			if presented == "" {
+				r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+				presented = r.PostFormValue("csrf")
+			}
+			if !access.CheckCSRF(c.Value, presented) {
+				http.Error(w, "This form has expired or did not come from this desk. Reload the page and try again.", http.StatusForbidden)
+				return
+			}
+		}
+		if perm != "" && !sess.User.Role.Can(perm) {
+			w.WriteHeader(http.StatusForbidden)
+			d.render(w, r, "error", v, map[string]any{"Title": "Not allowed", "Message": "Your role (" + string(sess.User.Role) + ") may not open this page."})
+			return
+		}
+		v.Teams, _ = d.Access.TeamsOf(r.Context(), sess.User.ID)
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, v)), v)
+	})
+}
+
+// sameOrigin refuses unsafe requests whose Origin (or Referer) names another
+// host: a second line behind the CSRF token.
+func sameOrigin(r *http.Request) bool {
+	src := r.Header.Get("Origin")
+	if src == "" {
+		src = r.Header.Get("Referer")
+	}
+	if src == "" || src == "null" {
+		return src == ""
+	}
+	u, err := url.Parse(src)
+	return err == nil && u.Host == r.Host
+}
+
+// setPageHeaders: no inline script may run, so customer content that slipped
+// through sanitizing still could not execute.
+func setPageHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+	h.Set("Cache-Control", "no-store")
+}
+
+// render writes a page (or, with ?partial=live or controls, only that
+// region, which the page's script swaps in when a live event says so).
+func (d *Desk) render(w http.ResponseWriter, r *http.Request, name string, v *viewer, data map[string]any) {
+	t := d.pages[name]
+	if t == nil {
+		d.Log.Error("no such page template", "page", name)
+		http.Error(w, "page missing", http.StatusInternalServerError)
+		return
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["Viewer"] = v
+	data["Path"] = r.URL.Path
+	block := "layout"
+	if p := r.URL.Query().Get("partial"); (p == "live" || p == "controls") && t.Lookup(p) != nil {
+		block = p
+	}
+	var buf strings.Builder
+	if err := t.ExecuteTemplate(&buf, block, data); err != nil {
+		d.Log.Error("rendering a page", "page", name, "err", err)
+		http.Error(w, "The page could not be shown; the error has been logged.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write([]byte(buf.String()))
+}
+
+// fail shows a domain error as a page: bad input explained, not a crash.
+func (d *Desk) fail(w http.ResponseWriter, r *http.Request, v *viewer, err error) {
+	status, msg := http.StatusInternalServerError, "Something went wrong on our side; it has been logged."
+	var inv *errs.Invalid
+	switch {
+	case errors.As(err, &inv):
+		status, msg = http.StatusUnprocessableEntity, err.Error()
+	case errors.Is(err, errs.ErrNotFound):
+		status, msg = http.StatusNotFound, "Not found: "+err.Error()
+	case errors.Is(err, errs.ErrConflict):
+		status, msg = http.StatusConflict, err.Error()
+	case errors.Is(err, errs.ErrForbidden):
+		status, msg = http.StatusForbidden, err.Error()
+	default:
+		d.Log.Error("desk request failed", "path", r.URL.Path, "err", err)
+	}
+	if r.Header.Get("X-Requested-With") == "fetch" {
+		http.Error(w, msg, status)
+		return
+	}
+	w.WriteHeader(status)
+	d.render(w, r, "error", v, map[string]any{"Title": http.StatusText(status), "Message": msg, "Back": r.Referer()})
+}
+
+func pathID(r *http.Request) (id.ID, error) {
+	v, err := id.Parse(r.PathValue("id"))
+	if err != nil {
+		return 0, errs.Invalidf("id", "%q is not an id", r.PathValue("id"))
+	}
+	return v, nil
+}
+
+// back redirects to a local path after a form (never to another site).
+func back(w http.ResponseWriter, r *http.Request, fallback string) {
+	to := r.PostFormValue("next")
+	if to == "" || !strings.HasPrefix(to, "/") || strings.HasPrefix(to, "//") || strings.Contains(to, "\\") {
+		to = fallback
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+func itoa(n int64) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+func errInvalid(field, reason string) error { return errs.Invalidf(field, "%s", reason) }

@@ -1,0 +1,79 @@
+package desk
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/touchpoint-hub/touchpoint/internal/cases"
+	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
+)
+
+// inboxFilters are the inbox's query parameters, kept in links.
+type inboxFilters struct {
+	View, Status, Priority, Channel, Reason, SLA, Sort, Tag string
+}
+
+func (f inboxFilters) query(cursor string) string {
+	q := url.Values{}
+	for k, v := range map[string]string{"view": f.View, "status": f.Status, "priority": f.Priority, "channel": f.Channel,
+		"reason": f.Reason, "sla": f.SLA, "sort": f.Sort, "tag": f.Tag, "cursor": cursor} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q.Encode()
+}
+
+// WithView is the query string of the same filters on another view.
+func (f inboxFilters) WithView(view string) string {
+	f.View = view
+	return f.query("")
+}
+
+func list(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
+}
+
+func (d *Desk) inbox(w http.ResponseWriter, r *http.Request, v *viewer) {
+	q := r.URL.Query()
+	f := inboxFilters{View: q.Get("view"), Status: q.Get("status"), Priority: q.Get("priority"), Channel: q.Get("channel"),
+		Reason: q.Get("reason"), SLA: q.Get("sla"), Sort: q.Get("sort"), Tag: q.Get("tag")}
+	if f.View == "" {
+		f.View = cases.ViewAll
+	}
+	iq := cases.InboxQuery{View: f.View, UserID: v.User.ID, TeamIDs: v.Teams, Priorities: list(f.Priority),
+		Channels: list(f.Channel), Reasons: list(f.Reason), SLA: list(f.SLA), Sort: f.Sort, Tag: f.Tag, Cursor: q.Get("cursor")}
+	switch f.Status {
+	case "", "open":
+	default:
+		iq.Statuses = list(f.Status)
+	}
+	page, err := d.Cases.Inbox(r.Context(), iq)
+	if err != nil {
+		d.fail(w, r, v, err)
+		return
+	}
+	counts, err := d.Cases.Counts(r.Context(), v.User.ID, v.Teams)
+	if err != nil {
+		d.fail(w, r, v, err)
+		return
+	}
+	reasons, err := d.Cases.Reasons(r.Context(), false)
+	if err != nil {
+		d.fail(w, r, v, err)
+		return
+	}
+	next := ""
+	if page.NextCursor != "" {
+		next = "/?" + f.query(page.NextCursor)
+	}
+	d.render(w, r, "inbox", v, map[string]any{
+		"Page": page, "Counts": counts, "Filters": f, "Views": cases.Views, "Statuses": cases.Statuses,
+		"Priorities": cases.Priorities, "SLAStates": cases.SLAStates, "Channels": contactpoint.Kinds, "Reasons": reasons,
+		"Sorts": cases.Sorts, "Next": next, "Topics": "inbox", "Paged": q.Get("cursor") != "",
+	})
+}

@@ -1,0 +1,177 @@
+// Touchpoint desk: live updates over Server-Sent Events, presence and
+// typing on cases, keyboard navigation. Plain JavaScript, no build step.
+(function () {
+  "use strict";
+  var body = document.body;
+  var csrf = body.dataset.csrf || "";
+  var me = body.dataset.user || "";
+  var caseID = body.dataset.case || "";
+
+  function post(url, fields) {
+    var data = new URLSearchParams(fields || {});
+    return fetch(url, {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf, "X-Requested-With": "fetch" }
+    });
+  }
+
+  // Swap a live region for a fresh rendering of this page.
+  var refreshing = {}, again = {};
+  function refresh(part, id) {
+    var el = document.getElementById(id);
+    if (!el || el.dataset.live === "off") return;
+    if (refreshing[part]) { again[part] = true; return; }
+    refreshing[part] = true;
+    var u = new URL(location.href);
+    u.searchParams.set("partial", part);
+    fetch(u, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) {
+        if (part === "controls" && isDirty(el)) return;
+        var before = {};
+        el.querySelectorAll("[id]").forEach(function (n) { before[n.id] = true; });
+        el.innerHTML = html;
+        el.querySelectorAll(".entry[id]").forEach(function (n) { if (!before[n.id]) n.classList.add("fresh"); });
+        wireForms(el);
+        markSelection();
+      })
+      .catch(function () {})
+      .then(function () {
+        refreshing[part] = false;
+        if (again[part]) { again[part] = false; refresh(part, id); }
+      });
+  }
+  function isDirty(el) {
+    return Array.prototype.some.call(el.querySelectorAll("input,select,textarea"), function (f) {
+      if (f.type === "hidden") return false;
+      if (f.tagName === "SELECT") return Array.prototype.some.call(f.options, function (o) { return o.selected !== o.defaultSelected; });
+      return f.value !== f.defaultValue;
+    }) || el.contains(document.activeElement) && document.activeElement.tagName !== "BUTTON";
+  }
+
+  // Presence: who else has this case open, and who is typing.
+  var others = {};
+  function showPresence() {
+    var box = document.getElementById("presence");
+    if (!box) return;
+    var now = Date.now(), parts = [];
+    Object.keys(others).forEach(function (uid) {
+      var o = others[uid];
+      if (now - o.seen > 35000) { delete others[uid]; return; }
+      var typing = o.typing && now - o.typing < 5000;
+      var span = document.createElement("span");
+      span.className = "who" + (typing ? " typing" : "");
+      span.textContent = o.name + (typing ? " is typing a reply…" : " is viewing this case");
+      parts.push(span);
+    });
+    box.replaceChildren.apply(box, parts);
+  }
+  function announce(state) { if (caseID) post("/cases/" + caseID + "/presence", { state: state }).catch(function () {}); }
+
+  // The event stream.
+  var status = document.getElementById("live-status");
+  function connect() {
+    var topics = body.dataset.topics;
+    if (!topics || !window.EventSource) return;
+    var es = new EventSource("/events?topics=" + encodeURIComponent(topics));
+    es.onopen = function () { if (status) { status.className = "live-status on"; status.title = "Live"; } if (caseID) announce("viewing"); };
+    es.onerror = function () { if (status) { status.className = "live-status off"; status.title = "Reconnecting…"; } };
+    function changed() {
+      refresh("live", "live");
+      if (document.getElementById("controls")) refresh("controls", "controls");
+      if (document.querySelector("[data-count]")) counts();
+    }
+    ["interaction.created", "case.created", "case.updated", "case.note", "case.sla"].forEach(function (t) {
+      es.addEventListener(t, changed);
+    });
+    es.addEventListener("presence", function (ev) {
+      var d = JSON.parse(ev.data).data || {};
+      if (String(d.user_id) === me || String(d.case_id) !== caseID) return;
+      if (d.state === "left") { delete others[d.user_id]; showPresence(); return; }
+      var known = others[d.user_id];
+      var o = known || { name: d.name };
+      o.seen = Date.now();
+      if (d.state === "typing") o.typing = Date.now();
+      others[d.user_id] = o;
+      if (!known) announce("viewing"); // let the newcomer see us at once
+      showPresence();
+    });
+    es.addEventListener("lagged", function () { es.close(); location.reload(); });
+  }
+  function counts() {
+    var u = new URL(location.href);
+    u.searchParams.set("partial", "live");
+    // Counts live in the view tabs; a full page fetch keeps them exact.
+    fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      doc.querySelectorAll("[data-count]").forEach(function (n) {
+        var here = document.querySelector('[data-count="' + n.dataset.count + '"]');
+        if (here) here.textContent = n.textContent;
+      });
+    }).catch(function () {});
+  }
+
+  // Forms: autosubmit of case controls, canned responses, typing signals.
+  function wireForms(root) {
+    root.querySelectorAll("form[data-autosubmit] select").forEach(function (s) {
+      s.addEventListener("change", function () { s.form.requestSubmit ? s.form.requestSubmit() : s.form.submit(); });
+    });
+  }
+  wireForms(document);
+  var canned = document.querySelector("[data-canned]");
+  if (canned) canned.addEventListener("change", function () {
+    var ta = document.getElementById("reply-body");
+    if (canned.value && ta) {
+      ta.value = (ta.value ? ta.value + "\n\n" : "") + canned.value;
+      ta.focus();
+    }
+    canned.selectedIndex = 0;
+  });
+  var lastTyping = 0;
+  document.querySelectorAll("[data-typing]").forEach(function (ta) {
+    ta.addEventListener("input", function () {
+      var now = Date.now();
+      if (now - lastTyping > 2000) { lastTyping = now; announce("typing"); }
+    });
+  });
+  document.querySelectorAll("form").forEach(function (f) {
+    f.addEventListener("submit", function () {
+      f.querySelectorAll("button[type=submit],button:not([type])").forEach(function (b) { b.disabled = true; });
+    });
+  });
+
+  // Keyboard: j/k through lists, Enter to open, r to reply, n for a note.
+  var rows = [], sel = -1;
+  function markSelection() {
+    rows = Array.prototype.slice.call(document.querySelectorAll("[data-nav] tr[data-href]"));
+    rows.forEach(function (r, i) { r.classList.toggle("selected", i === sel); });
+  }
+  document.addEventListener("click", function (e) {
+    var tr = e.target.closest && e.target.closest("tr[data-href]");
+    if (tr && !e.target.closest("a,button,input,select,label")) location.href = tr.dataset.href;
+  });
+  document.addEventListener("keydown", function (e) {
+    var t = e.target.tagName;
+    if (t === "INPUT" || t === "TEXTAREA" || t === "SELECT" || e.ctrlKey || e.metaKey || e.altKey) {
+      if (e.key === "Escape") e.target.blur();
+      return;
+    }
+    markSelection();
+    if (e.key === "j" || e.key === "ArrowDown") { if (rows.length) { sel = Math.min(rows.length - 1, sel + 1); markSelection(); rows[sel].scrollIntoView({ block: "nearest" }); e.preventDefault(); } }
+    else if (e.key === "k" || e.key === "ArrowUp") { if (rows.length) { sel = Math.max(0, sel - 1); markSelection(); rows[sel].scrollIntoView({ block: "nearest" }); e.preventDefault(); } }
+    else if ((e.key === "Enter" || e.key === "o") && sel >= 0 && rows[sel]) { location.href = rows[sel].dataset.href; }
+    else if (e.key === "/") { var q = document.getElementById("q-top") || document.getElementById("q"); if (q) { q.focus(); e.preventDefault(); } }
+    else if (e.key === "r") { var rb = document.getElementById("reply-body"); if (rb) { rb.focus(); e.preventDefault(); } }
+    else if (e.key === "n") { var nb = document.querySelector(".note-box"); if (nb) { nb.open = true; document.getElementById("note-body").focus(); e.preventDefault(); } }
+    else if (e.key === "g") { location.href = "/"; }
+  });
+
+  connect();
+  if (caseID) {
+    setInterval(function () { announce("viewing"); showPresence(); }, 10000);
+    window.addEventListener("pagehide", function () {
+      var data = new URLSearchParams({ state: "left", csrf: csrf });
+      if (navigator.sendBeacon) navigator.sendBeacon("/cases/" + caseID + "/presence", data);
+    });
+  }
+})();

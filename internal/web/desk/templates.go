@@ -1,0 +1,189 @@
+package desk
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/richtext"
+)
+
+// parsePages parses every page template together with the layout, so each
+// page defines its own "title", "content" and, where live, "live" blocks.
+func parsePages() map[string]*template.Template {
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	pages := map[string]*template.Template{}
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		if name == "layout" || strings.HasPrefix(name, "_") {
+			continue
+		}
+		t := template.New(name).Funcs(funcs)
+		t = template.Must(t.ParseFS(templateFS, "templates/layout.html", "templates/_*.html", f))
+		pages[name] = t
+	}
+	return pages
+}
+
+var channelNames = map[string]string{
+	"phone": "Phone", "email": "Email", "web_chat": "Chat", "sms": "SMS", "whatsapp": "WhatsApp", "social": "Social",
+	"website": "Website", "mobile_app": "App", "kiosk": "Kiosk", "store": "Store", "field_sales": "Field sales",
+	"field_service": "Field service", "delivery": "Delivery", "billing": "Billing", "credit": "Credit",
+	"collections": "Collections", "mail": "Mail", "advertising": "Advertising", "review_site": "Reviews",
+	"word_of_mouth": "Word of mouth", "api": "API",
+}
+
+var funcs = template.FuncMap{
+	"label": func(s string) string {
+		if s == "" {
+			return "—"
+		}
+		s = strings.ReplaceAll(s, "_", " ")
+		return strings.ToUpper(s[:1]) + s[1:]
+	},
+	"channel": func(kind string) string {
+		if n, ok := channelNames[kind]; ok {
+			return n
+		}
+		return kind
+	},
+	"when": func(t any) string {
+		tm, ok := asTime(t)
+		if !ok {
+			return "—"
+		}
+		return tm.UTC().Format("Mon 2 Jan 2006, 15:04 UTC")
+	},
+	"iso": func(t any) string {
+		tm, ok := asTime(t)
+		if !ok {
+			return ""
+		}
+		return tm.UTC().Format(time.RFC3339)
+	},
+	"ago":  func(t any) string { tm, ok := asTime(t); return agoText(tm, ok, time.Now()) },
+	"due":  func(t any) string { tm, ok := asTime(t); return dueText(tm, ok, time.Now()) },
+	"html": func(s string) template.HTML { return richtext.HTML(s) },
+	"text": func(s string) template.HTML { return richtext.Text(s) },
+	"content": func(s string) template.HTML {
+		// Email bodies arrive as HTML, chats and notes as text.
+		if looksLikeHTML(s) {
+			return richtext.HTML(s)
+		}
+		return richtext.Text(s)
+	},
+	"preview": func(s string, n int) string { return richtext.Preview(richtext.PlainFromHTML(s), n) },
+	"idstr":   func(v id.ID) string { return v.String() },
+	"optid": func(v *id.ID) string {
+		if v == nil {
+			return ""
+		}
+		return v.String()
+	},
+	"eqid": func(a *id.ID, b id.ID) bool { return a != nil && *a == b },
+	"has": func(list []string, v string) bool {
+		for _, x := range list {
+			if x == v {
+				return true
+			}
+		}
+		return false
+	},
+	"hasid": func(list []id.ID, v id.ID) bool {
+		for _, x := range list {
+			if x == v {
+				return true
+			}
+		}
+		return false
+	},
+	"json": func(v any) string { b, _ := json.Marshal(v); return string(b) },
+	"join": strings.Join,
+	"money": func(minor int64, currency string) string {
+		return fmt.Sprintf("%s %d.%02d", currency, minor/100, abs(minor%100))
+	},
+	"stars": func(r *int) string {
+		if r == nil {
+			return ""
+		}
+		return strings.Repeat("★", *r) + strings.Repeat("☆", max(0, 5-*r))
+	},
+	"add": func(a, b int) int { return a + b },
+	"deref": func(p *int) int {
+		if p == nil {
+			return 0
+		}
+		return *p
+	},
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+func looksLikeHTML(s string) bool {
+	i := strings.IndexByte(s, '<')
+	return i >= 0 && strings.IndexByte(s[i:], '>') > 0 && strings.Contains(strings.ToLower(s), "</")
+}
+
+func asTime(t any) (time.Time, bool) {
+	switch v := t.(type) {
+	case time.Time:
+		return v, !v.IsZero()
+	case *time.Time:
+		if v == nil {
+			return time.Time{}, false
+		}
+		return *v, !v.IsZero()
+	}
+	return time.Time{}, false
+}
+
+func span(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "less than a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	}
+}
+
+func agoText(t time.Time, ok bool, now time.Time) string {
+	if !ok {
+		return "—"
+	}
+	d := now.Sub(t)
+	if d < 0 {
+		return "in " + span(-d)
+	}
+	if d < time.Minute {
+		return "just now"
+	}
+	return span(d) + " ago"
+}
+
+func dueText(t time.Time, ok bool, now time.Time) string {
+	if !ok {
+		return "—"
+	}
+	d := t.Sub(now)
+	if d < 0 {
+		return "overdue by " + span(-d)
+	}
+	return "due in " + span(d)
+}
