@@ -15,6 +15,9 @@ const usage = `tpbench — load generator for Touchpoint benchmarks
   tpbench fill      --data DIR | --db URL  --interactions N --customers N [--hot 1000]
   tpbench identity  --data DIR | --db URL  --customers 1000000 [--step 100000]
   tpbench startup   --bin PATH [--demo]
+  tpbench deskfill  --data DIR | --db URL  [--cases 100000] [--hot 1000]
+  tpbench desk      --url URL --case ID [--email E --password P] [--conns 4] [--requests 5000] [--pages 20]
+  tpbench sse       --url URL --token TOKEN --contact-point ID [--conns 5000] [--rounds 5]
 `
 
 func main() {
@@ -37,6 +40,12 @@ func main() {
 		err = identity(args)
 	case "startup":
 		err = startup(args)
+	case "deskfill":
+		err = deskFill(args)
+	case "desk":
+		err = desk(args)
+	case "sse":
+		err = sse(args)
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)

@@ -8,12 +8,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
-	"weak"
 
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
@@ -352,18 +350,4 @@ func (s *Service) invalidateSessions() {
 	c.mu.Unlock()
 }
 
-// sessionCaches holds each Service's session cache beside it, weakly keyed so
-// that a Service no longer used (tests make many) is not kept alive by it.
-var sessionCaches sync.Map // weak.Pointer[Service] → *sessionCache
-
-func (s *Service) sessionState() *sessionCache {
-	key := weak.Make(s)
-	if c, ok := sessionCaches.Load(key); ok {
-		return c.(*sessionCache)
-	}
-	c, loaded := sessionCaches.LoadOrStore(key, &sessionCache{cache: secret.NewCache[*sessionEntry](sessionCacheTTL)})
-	if !loaded {
-		runtime.AddCleanup(s, func(k weak.Pointer[Service]) { sessionCaches.Delete(k) }, key)
-	}
-	return c.(*sessionCache)
-}
+func (s *Service) sessionState() *sessionCache { return s.sessions }

@@ -31,12 +31,14 @@ type Service struct {
 	db  *store.DB
 	now func() time.Time
 
-	tokens *secret.Cache[*Principal] // token hash → principal
+	tokens   *secret.Cache[*Principal] // token hash → principal
+	sessions *sessionCache             // desk sessions by token hash
 }
 
 // NewService returns the access service.
 func NewService(db *store.DB) *Service {
-	return &Service{db: db, now: time.Now, tokens: secret.NewCache[*Principal](5 * time.Second)}
+	return &Service{db: db, now: time.Now, tokens: secret.NewCache[*Principal](5 * time.Second),
+		sessions: &sessionCache{cache: secret.NewCache[*sessionEntry](sessionCacheTTL)}}
 }
 
 // TokenPrefix starts every API token, so that secret scanners can find leaked ones.

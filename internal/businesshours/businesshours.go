@@ -416,19 +416,23 @@ func (c *Calendar) openings(from, until time.Time) iter.Seq2[time.Time, time.Tim
 			lt := cur.In(loc)
 			_, off := lt.Zone()
 			offset := int64(off)
-			_, periodEnd := lt.ZoneBounds() // zero when the period never ends
+			periodEnd := zoneEnd(lt, offset) // zero when the period never ends
 			for day := floorDiv(cur.Unix()+offset, 86400); ; day++ {
 				wall := day * 86400 // local midnight, as seconds since the epoch in wall time
 				dayStart := time.Unix(wall-offset, 0)
+				// The rest of this day, if any, belongs to the next period.
+				// Checked first, or the end of a period cut short by DST would
+				// pass for the end of the walk; the first day of a period
+				// always passes it, so the checks below still run.
+				if !periodEnd.IsZero() && !dayStart.Before(periodEnd) {
+					break
+				}
 				if until.IsZero() {
 					if dayStart.Sub(last) > horizon {
 						return
 					}
 				} else if !dayStart.Before(until) {
 					return
-				}
-				if !periodEnd.IsZero() && !dayStart.Before(periodEnd) {
-					break
 				}
 				date := time.Unix(wall, 0).UTC()
 				if c.isHoliday(Date{date.Year(), date.Month(), date.Day()}) {
@@ -455,6 +459,41 @@ func (c *Calendar) openings(from, until time.Time) iter.Seq2[time.Time, time.Tim
 			cur = periodEnd
 		}
 	}
+}
+
+// zoneEnd returns when the UTC offset in effect at t next changes, or the
+// zero Time if it never does. The end may come early (a split with the same
+// offset on both sides), which the walk does not mind; it must not come at or
+// before t.
+func zoneEnd(t time.Time, offset int64) time.Time {
+	_, end := t.ZoneBounds()
+	if end.IsZero() || end.After(t) {
+		return end
+	}
+	// Past a zone's last listed transition, Go derives bounds from the TZ rule
+	// with a 365-day year, and on the last UTC day of a leap year it reports
+	// an end before t (golang/go#81583); the walk would then stand still.
+	// Take the next UTC midnight instead, searching back for a real change
+	// before it should there be one.
+	end = t.Truncate(24 * time.Hour).Add(24 * time.Hour)
+	if offsetAt(t.Location(), end.Unix()-1) == offset {
+		return end
+	}
+	lo, hi := t.Unix(), end.Unix()-1 // offset as at t at lo, different at hi
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if offsetAt(t.Location(), mid) == offset {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return time.Unix(hi, 0)
+}
+
+func offsetAt(loc *time.Location, sec int64) int64 {
+	_, off := time.Unix(sec, 0).In(loc).Zone()
+	return int64(off)
 }
 
 func floorDiv(a, b int64) int64 {

@@ -323,10 +323,18 @@ func TestBetweenInvertsAdd(t *testing.T) {
 	cals := propertyCalendars(t)
 	for _, name := range slices.Sorted(maps.Keys(cals)) {
 		c := cals[name]
+		// Up to about half a year of the calendar's hours, so that sparse
+		// calendars do not walk for decades.
+		var weekly time.Duration
+		for _, spans := range c.Week {
+			for _, s := range spans {
+				weekly += time.Duration(s.End-s.Start) * time.Minute
+			}
+		}
 		t.Run(name, func(t *testing.T) {
 			for range 2000 {
 				s := time.Unix(0, lo+rng.Int64N(hi-lo))
-				d := time.Duration(1 + rng.Int64N(int64(60*24*time.Hour)))
+				d := time.Duration(1 + rng.Int64N(int64(26*weekly)))
 				if rng.IntN(4) == 0 {
 					d = time.Duration(1 + rng.Int64N(int64(3*time.Hour)))
 				}
@@ -358,6 +366,7 @@ func TestBetweenMatchesIsOpen(t *testing.T) {
 		time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),  // NY fall back
 		time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC),   // holiday
 		time.Date(2028, 2, 29, 0, 0, 0, 0, time.UTC),  // leap day
+		time.Date(2040, 12, 31, 0, 0, 0, 0, time.UTC), // golang/go#81583
 	}
 	cals := propertyCalendars(t)
 	for _, name := range slices.Sorted(maps.Keys(cals)) {
@@ -616,4 +625,24 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Between(start, Add(start, 90m)) = %v", c.Between(start, e))
 		}
 	})
+}
+
+// Past 2037 zones run on their TZ rule, where Go reports bad zone bounds on
+// the last day of a leap year (golang/go#81583); the walk must not stall there.
+func TestLeapYearEndUnderTZRule(t *testing.T) {
+	cs := testCalendars(t)
+	for _, c := range []*Calendar{cs.berlin24, cs.ny24} {
+		a := at(t, c, "2040-12-30 00:00")
+		b := at(t, c, "2041-01-02 00:00")
+		if got := c.Between(a, b); got != 72*time.Hour {
+			t.Errorf("%s: Between over 2040 year end = %v, want 72h", c.loc(), got)
+		}
+		if got := c.Add(a, 72*time.Hour); !got.Equal(b) {
+			t.Errorf("%s: Add over 2040 year end = %s, want %s", c.loc(), got, b.UTC())
+		}
+	}
+	c := cs.berlinSun2to3
+	if got, want := c.Add(at(t, c, "2040-12-29 00:00"), 2*time.Hour), at(t, c, "2041-01-06 03:00"); !got.Equal(want) {
+		t.Errorf("Add over 2040 year end = %s, want %s", got, want.UTC())
+	}
 }

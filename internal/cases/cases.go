@@ -49,6 +49,14 @@ var OpenStatuses = []string{New, Open, WaitingCustomer, WaitingUs}
 // IsOpen tells whether a status still needs work.
 func IsOpen(status string) bool { return slices.Contains(OpenStatuses, status) }
 
+// openFlag is the stored is_open column of a status.
+func openFlag(status string) int {
+	if IsOpen(status) {
+		return 1
+	}
+	return 0
+}
+
 // Priorities, most urgent first.
 var Priorities = []string{"urgent", "high", "normal", "low"}
 
@@ -362,12 +370,17 @@ type HistoryEntry struct {
 	Detail    map[string]any `json:"detail"`
 }
 
-// History returns a case's history, oldest first.
+// History returns a case's history, oldest first (at most 2000 entries).
 func (s *Service) History(ctx context.Context, caseID id.ID) ([]HistoryEntry, error) {
+	return s.RecentHistory(ctx, caseID, 2000)
+}
+
+// RecentHistory returns the newest n entries of a case's history, oldest first.
+func (s *Service) RecentHistory(ctx context.Context, caseID id.ID, n int) ([]HistoryEntry, error) {
 	if _, err := s.Get(ctx, caseID); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(ctx, "SELECT id, at, actor_id, actor_name, kind, detail FROM case_events WHERE case_id = ? ORDER BY id LIMIT 2000", caseID)
+	rows, err := s.db.Query(ctx, "SELECT id, at, actor_id, actor_name, kind, detail FROM (SELECT * FROM case_events WHERE case_id = ? ORDER BY id DESC LIMIT ?) AS recent ORDER BY id", caseID, n)
 	if err != nil {
 		return nil, fmt.Errorf("reading history of case %s: %w", caseID, err)
 	}

@@ -49,13 +49,18 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewCase) (*Case, e
 			return err
 		}
 		if len(in.InteractionIDs) > 0 {
+			// moveTx names the field interaction_ids itself.
 			if err := s.moveTx(ctx, tx, actor, in.InteractionIDs, c, s.now().UTC()); err != nil {
-				return errs.Prefix(err, "interaction_ids")
+				return err
 			}
 		}
 		if in.Note != "" {
 			if _, err := s.noteTx(ctx, tx, actor, c.ID, in.Note, s.now().UTC()); err != nil {
-				return errs.Prefix(err, "note")
+				var inv *errs.Invalid
+				if errors.As(err, &inv) {
+					return errs.Invalidf("note", "%s", inv.Reason)
+				}
+				return err
 			}
 		}
 		c, err = get(ctx, tx, c.ID)
@@ -140,15 +145,18 @@ func (s *Service) createTx(ctx context.Context, tx *store.Tx, actor Actor, in Ne
 	tagsJSON, _ := json.Marshal(tags)
 	_, err = tx.Exec(ctx, `INSERT INTO cases (id, customer_id, subject, reason, status, priority, team_id, owner_id, contact_point_id,
 		channel, tags, created_at, updated_at, sla_policy_id, first_response_due, next_response_due, resolution_due, sla_state,
-		sla_paused_at, sla_check_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sla_paused_at, sla_check_at, is_open) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.CustomerID, c.Subject, c.Reason, c.Status, c.Priority, nullID(c.TeamID), nullID(c.OwnerID),
 		nullID(c.ContactPointID), c.Channel, string(tagsJSON), now.UnixMicro(), now.UnixMicro(), nullID(c.SLA.PolicyID),
 		nullTime(c.SLA.FirstResponseDue), nullTime(c.SLA.NextResponseDue), nullTime(c.SLA.ResolutionDue), c.SLA.State,
-		nullTime(c.SLA.PausedAt), nullTime(checkAt))
+		nullTime(c.SLA.PausedAt), nullTime(checkAt), openFlag(c.Status))
 	if err != nil {
 		return nil, fmt.Errorf("storing a case: %w", err)
 	}
 	if err := writeTags(ctx, tx, c.ID, nil, tags); err != nil {
+		return nil, err
+	}
+	if err := count(ctx, tx, caseShape{}, shapeOf(c)); err != nil {
 		return nil, err
 	}
 	detail := map[string]any{"subject": c.Subject, "status": c.Status, "priority": c.Priority}

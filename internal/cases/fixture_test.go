@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/access"
-	"github.com/touchpoint-hub/touchpoint/internal/app"
+	"github.com/touchpoint-hub/touchpoint/internal/bus"
 	"github.com/touchpoint-hub/touchpoint/internal/cases"
 	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
@@ -20,11 +20,36 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/store"
 )
 
+// services are wired as internal/app wires them (app.NewServices), without
+// the web layer on top, so that these tests build on the domain alone.
+type services struct {
+	Access        *access.Service
+	ContactPoints *contactpoint.Service
+	Customers     *customer.Service
+	Interactions  *interaction.Service
+	Cases         *cases.Service
+	Bus           *bus.Local
+}
+
+func newServices(db *store.DB) *services {
+	customers := customer.NewService(db, "US")
+	interactions := interaction.NewService(db, customers)
+	b := bus.NewLocal()
+	return &services{
+		Access:        access.NewService(db),
+		ContactPoints: contactpoint.NewService(db),
+		Customers:     customers,
+		Interactions:  interactions,
+		Cases:         cases.NewService(db, customers, interactions, b, nil),
+		Bus:           b,
+	}
+}
+
 // fixture is a wired hub on a fresh store with a hand-moved clock and a few
 // contact points of the kinds the tests need.
 type fixture struct {
 	ctx   context.Context
-	s     *app.Services
+	s     *services
 	cases *cases.Service
 
 	mu  sync.Mutex
@@ -38,7 +63,8 @@ var start = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 
 func setup(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
-	f := &fixture{ctx: context.Background(), s: app.NewServices(db, "US"), now: start}
+	f := &fixture{ctx: context.Background(), s: newServices(db), now: start}
+	t.Cleanup(func() { f.s.Bus.Close() })
 	f.cases = f.s.Cases
 	f.cases.SetClock(f.clock)
 	f.email = f.contactPoint(t, "email", "Support mailbox", nil)

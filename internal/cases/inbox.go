@@ -10,6 +10,7 @@ import (
 
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/store"
 )
 
 // Inbox views.
@@ -57,9 +58,10 @@ type InboxPage struct {
 	NextCursor string       `json:"next_cursor,omitempty"`
 }
 
-// openClause is written exactly like the partial index's condition so
-// that both databases use the index.
-const openClause = "c.status IN ('new', 'open', 'waiting_on_customer', 'waiting_on_us')"
+// openClause selects open cases through the is_open column, which leads the
+// inbox indexes: both databases then read them in updated order and stop
+// after a page.
+const openClause = "c.is_open = 1"
 
 // priorityRank orders priorities most urgent first.
 const priorityRank = "(CASE c.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END)"
@@ -89,6 +91,9 @@ func (q *InboxQuery) where() (string, []any, error) {
 	default:
 		if err := in("c.status", "status", q.Statuses, Statuses); err != nil {
 			return "", nil, err
+		}
+		if !slices.ContainsFunc(q.Statuses, func(st string) bool { return !IsOpen(st) }) {
+			where = append(where, openClause)
 		}
 	}
 	switch q.View {
@@ -126,7 +131,9 @@ func (q *InboxQuery) where() (string, []any, error) {
 		where = append(where, "c.id IN (SELECT case_id FROM case_tags WHERE tag = ?)")
 		args = append(args, strings.ToLower(q.Tag))
 	}
-	where = append(where, "c.merged_into IS NULL")
+	if len(where) == 0 {
+		where = append(where, "1 = 1")
+	}
 	return strings.Join(where, " AND "), args, nil
 }
 
@@ -153,7 +160,7 @@ func (s *Service) Inbox(ctx context.Context, q InboxQuery) (*InboxPage, error) {
 	case "oldest":
 		key, dir = "c.updated_at", "ASC"
 	case "created":
-		key, dir = "c.created_at", "DESC"
+		key, dir = "c.id", "DESC" // ids grow with creation time
 	case "priority":
 		// Most urgent first, then longest waiting: one sortable number.
 		key, dir = "("+priorityRank+" * 4000000000000000 + c.updated_at)", "ASC"
@@ -214,25 +221,71 @@ func (p suffixScanner) Scan(dest ...any) error {
 	return p.r.Scan(all...)
 }
 
-// Counts returns how many open cases each view holds for a user.
+// Counts returns how many open cases each view holds for a user: a user's
+// and a team's are ranges of an inbox index, all and unassigned are running
+// totals.
 func (s *Service) Counts(ctx context.Context, userID id.ID, teamIDs []id.ID) (map[string]int, error) {
-	teamCond := "1 = 0"
-	args := []any{userID}
-	if len(teamIDs) > 0 {
-		teamCond = "c.team_id IN (" + placeholders(len(teamIDs)) + ")"
-		for _, t := range teamIDs {
-			args = append(args, t)
+	countWhere := func(where string, args ...any) (int, error) {
+		var n int
+		err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM cases c WHERE "+where, args...).Scan(&n)
+		if err != nil {
+			return 0, fmt.Errorf("counting the inbox: %w", err)
 		}
+		return n, nil
 	}
-	var mine, team, unassigned, all int
-	err := s.db.QueryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN c.owner_id = ? THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN `+teamCond+` THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN c.owner_id IS NULL THEN 1 ELSE 0 END), 0), COUNT(*)
-		FROM cases c WHERE `+openClause+" AND c.merged_into IS NULL", args...).Scan(&mine, &team, &unassigned, &all)
+	out := map[string]int{}
+	var err error
+	if out[ViewMine], err = countWhere("c.owner_id = ? AND c.is_open = 1", userID); err != nil {
+		return nil, err
+	}
+	if len(teamIDs) > 0 {
+		args := make([]any, len(teamIDs))
+		for i, t := range teamIDs {
+			args[i] = t
+		}
+		if out[ViewTeam], err = countWhere("c.team_id IN ("+placeholders(len(teamIDs))+") AND c.is_open = 1", args...); err != nil {
+			return nil, err
+		}
+	} else {
+		out[ViewTeam] = 0
+	}
+	// The two large views are running totals kept with every change.
+	all, err := s.db.Counter(ctx, counterOpen)
 	if err != nil {
-		return nil, fmt.Errorf("counting the inbox: %w", err)
+		return nil, err
 	}
-	return map[string]int{ViewMine: mine, ViewTeam: team, ViewUnassigned: unassigned, ViewAll: all}, nil
+	unassigned, err := s.db.Counter(ctx, counterOpenUnassigned)
+	if err != nil {
+		return nil, err
+	}
+	out[ViewAll], out[ViewUnassigned] = int(all), int(unassigned)
+	return out, nil
+}
+
+// Running totals of open cases, moved in the transaction of every change.
+const (
+	counterOpen           = "cases.open"
+	counterOpenUnassigned = "cases.open.unassigned"
+)
+
+// caseShape is what the running totals depend on.
+type caseShape struct{ open, unassigned bool }
+
+func shapeOf(c *Case) caseShape { return caseShape{IsOpen(c.Status), c.OwnerID == nil} }
+
+// count moves the running totals from a case's shape before a change to
+// its shape after (before is the zero shape for a new case).
+func count(ctx context.Context, tx *store.Tx, before, after caseShape) error {
+	delta := func(b bool) int64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	if err := tx.AddCounter(ctx, counterOpen, delta(after.open)-delta(before.open)); err != nil {
+		return err
+	}
+	return tx.AddCounter(ctx, counterOpenUnassigned, delta(after.open && after.unassigned)-delta(before.open && before.unassigned))
 }
 
 func encodeCursor(k int64, last id.ID) string {

@@ -120,6 +120,17 @@ func (s *Service) ForgetContactPoints() {
 	s.mu.Unlock()
 }
 
+// settled tells whether a contact's outcome says it needs nothing more: a
+// store visit that ended in a sale joins an open case if there is one, but
+// does not open a new one.
+func settled(outcome string) bool {
+	switch outcome {
+	case "resolved", "sale", "no_sale", "completed", "paid", "payment_promised", "answered", "informed", "delivered", "repaired":
+		return true
+	}
+	return false
+}
+
 // isStaffReply tells whether an outbound interaction answers the customer
 // (and so is the case's first or next response).
 func isStaffReply(in *interaction.Input) bool {
@@ -196,7 +207,7 @@ func (s *Service) LinkCases(ctx context.Context, tx *store.Tx, stored []interact
 			r := &stored[i]
 			c := pickCase(open[r.CustomerID], r.In, rule)
 			if c == nil {
-				if r.In.ContactPointID == 0 {
+				if r.In.ContactPointID == 0 || settled(r.In.Outcome) {
 					continue
 				}
 				info, err := s.contactPoint(ctx, tx, r.In.ContactPointID)
@@ -253,6 +264,7 @@ func (s *Service) LinkCases(ctx context.Context, tx *store.Tx, stored []interact
 // last contact times, the status a customer's reply brings, and the clocks.
 func (s *Service) absorb(ctx context.Context, tx *store.Tx, c *Case, recs []*interaction.Recorded, r *slaRules, now time.Time) error {
 	p, cal := r.policy(c.SLA.PolicyID)
+	before := shapeOf(c)
 	slices.SortFunc(recs, func(a, b *interaction.Recorded) int { return a.In.OccurredAt.Compare(b.In.OccurredAt) })
 	for _, rec := range recs {
 		in := rec.In
@@ -309,14 +321,14 @@ func (s *Service) absorb(ctx context.Context, tx *store.Tx, c *Case, recs []*int
 	c.InteractionCount += len(recs)
 	c.Version++
 	c.UpdatedAt = now
-	_, err := tx.Exec(ctx, `UPDATE cases SET status = ?, interaction_count = ?, last_inbound_at = ?, last_outbound_at = ?,
+	_, err := tx.Exec(ctx, `UPDATE cases SET status = ?, is_open = ?, interaction_count = ?, last_inbound_at = ?, last_outbound_at = ?,
 		first_response_at = ?, resolved_at = ?, updated_at = ?, version = ? WHERE id = ?`,
-		c.Status, c.InteractionCount, nullTime(c.LastInboundAt), nullTime(c.LastOutboundAt), nullTime(c.FirstResponseAt),
+		c.Status, openFlag(c.Status), c.InteractionCount, nullTime(c.LastInboundAt), nullTime(c.LastOutboundAt), nullTime(c.FirstResponseAt),
 		nullTime(c.ResolvedAt), now.UnixMicro(), c.Version, c.ID)
 	if err != nil {
 		return fmt.Errorf("updating case %s: %w", c.ID, err)
 	}
-	return nil
+	return count(ctx, tx, before, shapeOf(c))
 }
 
 // openCasesOf reads the open cases of the customers of the auto-linked
@@ -328,6 +340,15 @@ func (s *Service) openCasesOf(ctx context.Context, tx *store.Tx, stored []intera
 		if r := stored[i].CustomerID; !seen[r] {
 			seen[r] = true
 			roots = append(roots, r)
+		}
+	}
+	if tx.Dialect() == store.Postgres {
+		// Two contacts of one customer recorded at once must not both find
+		// no open case and each open one: hold the customer while choosing.
+		// (Row locks on the open cases cannot do it when there are none.)
+		// In id order, so that two batches cannot lock in opposite orders.
+		if _, err := tx.Exec(ctx, "SELECT id FROM customers WHERE id IN ("+placeholders(len(roots))+") ORDER BY id FOR UPDATE", roots...); err != nil {
+			return nil, fmt.Errorf("locking customers: %w", err)
 		}
 	}
 	q := "SELECT m.root_id, " + caseColumns + ` FROM cases c JOIN customers m ON m.id = c.customer_id

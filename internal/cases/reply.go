@@ -120,6 +120,8 @@ func (s *Service) Reply(ctx context.Context, actor Actor, caseID id.ID, r Reply)
 		CustomerID: c.CustomerID, ContactPointID: cpID, Kind: replyKind(info.kind), Direction: interaction.Outbound,
 		StaffName: actor.Name, CaseID: &caseID, Subject: r.Subject, Content: body, Reason: c.Reason,
 		Source: "desk", DeliveryStatus: DeliveryPending,
+		// The case's clock says when it was answered (SLA targets follow it).
+		OccurredAt: s.now(),
 	}
 	if staff != 0 {
 		in.StaffID = &staff

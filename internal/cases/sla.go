@@ -551,21 +551,25 @@ func (s *Service) CheckSLA(ctx context.Context) (int, error) {
 // applyClock evaluates the clocks, records new warnings and breaches in the
 // history and stores the SLA columns.
 func (s *Service) applyClock(ctx context.Context, tx *store.Tx, c *Case, p *Policy, cal *businesshours.Calendar, now time.Time) ([]clockEvent, error) {
-	prev := c.SLA.State
 	checkAt, happened := evaluate(c, p, cal, now)
 	var recorded []clockEvent
 	for _, e := range happened {
-		if e.kind == "sla_warning" && (prev == SLAWarning || prev == SLABreached) {
-			continue
+		// Each clock warns and breaches once per target. The case's overall
+		// state cannot tell (a first-response breach must not hide the
+		// resolution clock's own warning and breach), so the history does.
+		detail := map[string]any{"clock": e.clock, "due": e.due}
+		done, err := inHistory(ctx, tx, c.ID, e.kind, detail)
+		if err != nil {
+			return nil, err
 		}
-		if e.kind == "sla_breach" && prev == SLABreached {
+		if done {
 			continue
 		}
 		if e.kind == "sla_breach" && c.SLA.BreachedAt == nil {
 			t := e.due
 			c.SLA.BreachedAt = &t
 		}
-		if err := event(ctx, tx, c.ID, now, System, e.kind, map[string]any{"clock": e.clock, "due": e.due}); err != nil {
+		if err := event(ctx, tx, c.ID, now, System, e.kind, detail); err != nil {
 			return nil, err
 		}
 		recorded = append(recorded, e)
@@ -578,4 +582,16 @@ func (s *Service) applyClock(ctx context.Context, tx *store.Tx, c *Case, p *Poli
 		return nil, fmt.Errorf("storing the SLA clocks of case %s: %w", c.ID, err)
 	}
 	return recorded, nil
+}
+
+// inHistory tells whether a case's history holds an entry of this kind with
+// exactly this detail (as event writes it).
+func inHistory(ctx context.Context, tx *store.Tx, caseID id.ID, kind string, detail map[string]any) (bool, error) {
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return false, err
+	}
+	var n int
+	err = tx.QueryRow(ctx, "SELECT COUNT(*) FROM case_events WHERE case_id = ? AND kind = ? AND detail = ?", caseID, kind, string(b)).Scan(&n)
+	return n > 0, err
 }

@@ -93,6 +93,7 @@ func (s *Service) updateTx(ctx context.Context, tx *store.Tx, actor Actor, c *Ca
 		return nil, errs.Conflictf("case %s was merged into case %s; change that one", c.ID, *c.MergedInto)
 	}
 	changes := map[string]any{}
+	before := shapeOf(c)
 	record := func(kind string, detail map[string]any) error {
 		changes[kind] = detail
 		return event(ctx, tx, c.ID, now, actor, kind, detail)
@@ -221,12 +222,15 @@ func (s *Service) updateTx(ctx context.Context, tx *store.Tx, actor Actor, c *Ca
 	c.Version++
 	c.UpdatedAt = now
 	tags, _ := json.Marshal(c.Tags)
-	_, err = tx.Exec(ctx, `UPDATE cases SET subject = ?, reason = ?, status = ?, priority = ?, team_id = ?, owner_id = ?, tags = ?,
+	_, err = tx.Exec(ctx, `UPDATE cases SET subject = ?, reason = ?, status = ?, is_open = ?, priority = ?, team_id = ?, owner_id = ?, tags = ?,
 		resolution = ?, resolved_at = ?, closed_at = ?, updated_at = ?, version = ? WHERE id = ?`,
-		c.Subject, c.Reason, c.Status, c.Priority, nullID(c.TeamID), nullID(c.OwnerID), string(tags), c.Resolution,
+		c.Subject, c.Reason, c.Status, openFlag(c.Status), c.Priority, nullID(c.TeamID), nullID(c.OwnerID), string(tags), c.Resolution,
 		nullTime(c.ResolvedAt), nullTime(c.ClosedAt), now.UnixMicro(), c.Version, c.ID)
 	if err != nil {
 		return nil, fmt.Errorf("storing case %s: %w", c.ID, err)
+	}
+	if err := count(ctx, tx, before, shapeOf(c)); err != nil {
+		return nil, err
 	}
 	return changes, nil
 }

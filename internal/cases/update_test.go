@@ -10,6 +10,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/cases"
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/interaction"
 	"github.com/touchpoint-hub/touchpoint/internal/store"
 	"github.com/touchpoint-hub/touchpoint/internal/store/storetest"
 )
@@ -149,6 +150,70 @@ func TestUpdate(t *testing.T) {
 		}
 		if _, err := f.cases.Update(f.ctx, ada, 4242, cases.Patch{Subject: ptr("x")}); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("update of an unknown case: %v", err)
+		}
+	})
+}
+
+func TestConcurrentContactsAndEditsOfOneCase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		ada := cases.Actor{UserID: f.user(t, "ada@example.com", "Ada Agent"), Name: "Ada Agent"}
+		// Pat is known (a page view), with no case yet; contacts arrive at
+		// once on several channels while agents edit.
+		pat := f.record(t, interaction.Input{Identifiers: emailOf("pat@example.com"), ContactPointID: f.web, Kind: "page_view",
+			Direction: interaction.Passive})[0].CustomerID
+		const contacts, notes = 8, 4
+		var wg sync.WaitGroup
+		errc := make(chan error, 2*contacts+notes+1)
+		for i := range contacts {
+			wg.Go(func() {
+				cp, kind := f.email, "email"
+				if i%2 == 1 {
+					cp, kind = f.phone, "call"
+				}
+				_, err := f.tryRecord(interaction.Input{CustomerID: pat, ContactPointID: cp, Kind: kind, Subject: "help"})
+				errc <- err
+			})
+		}
+		wg.Wait()
+		cs, err := f.cases.ForCustomer(f.ctx, pat)
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("%d cases opened by simultaneous contacts, want 1 (%v)", len(cs), err)
+		}
+		caseID := cs[0].ID
+		for i := range contacts {
+			wg.Go(func() {
+				_, err := f.tryRecord(interaction.Input{CustomerID: pat, ContactPointID: f.chat, Kind: "chat", Content: "more"})
+				errc <- err
+			})
+			if i < notes {
+				wg.Go(func() {
+					_, err := f.cases.AddNote(f.ctx, ada, caseID, "note")
+					errc <- err
+				})
+			}
+		}
+		wg.Go(func() {
+			_, err := f.cases.Update(f.ctx, ada, caseID, cases.Patch{AddTags: []string{"busy"}})
+			errc <- err
+		})
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := f.get(t, caseID)
+		if c.InteractionCount != 2*contacts || !slices.Equal(c.Tags, []string{"busy"}) {
+			t.Fatalf("after simultaneous contacts and edits: %d interactions (want %d), tags %v", c.InteractionCount, 2*contacts, c.Tags)
+		}
+		h := f.history(t, caseID)
+		if n := len(events(h, "interaction_linked")); n != 2*contacts {
+			t.Fatalf("%d links in the history, want %d", n, 2*contacts)
+		}
+		if n := len(events(h, "note")); n != notes {
+			t.Fatalf("%d notes in the history, want %d", n, notes)
 		}
 	})
 }

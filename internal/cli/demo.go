@@ -26,14 +26,15 @@ func fillDemo(ctx context.Context, s *app.Services, log *slog.Logger, stdout io.
 		log.Info("demo data already present; nothing added", "customers", sum.Customers, "interactions", sum.Interactions)
 	} else {
 		log.Info("demo data added", "contact_points", sum.ContactPoints, "customers", sum.Customers,
-			"interactions", sum.Interactions, "took", time.Since(start).Round(time.Millisecond))
+			"interactions", sum.Interactions, "cases", sum.Cases, "open_cases", sum.OpenCases, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return func(url string) { printSignIns(stdout, url, sum) }, nil
 }
 
 func printSignIns(w io.Writer, url string, sum *demo.Summary) {
 	fmt.Fprintf(w, "\nTouchpoint demo is running at %s\n", url)
-	fmt.Fprintf(w, "Voltmart: %d contact points, %d customers, %d interactions\n\nSign in as:\n", sum.ContactPoints, sum.Customers, sum.Interactions)
+	fmt.Fprintf(w, "Voltmart: %d contact points, %d customers, %d interactions, %d cases (%d open)\n\nSign in as:\n",
+		sum.ContactPoints, sum.Customers, sum.Interactions, sum.Cases, sum.OpenCases)
 	for _, si := range sum.SignIns {
 		fmt.Fprintf(w, "  %-26s password %-6s (%s, %s)\n", si.Email, si.Password, si.Role, si.Name)
 	}
@@ -64,10 +65,11 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if sum.AlreadyFilled {
-		fmt.Fprintf(stdout, "the store already holds the demo (%d customers, %d interactions); nothing added\n", sum.Customers, sum.Interactions)
+		fmt.Fprintf(stdout, "the store already holds the demo (%d customers, %d interactions, %d cases); nothing added\n",
+			sum.Customers, sum.Interactions, sum.Cases)
 		return nil
 	}
-	fmt.Fprintf(stdout, "added the demo company in %s: %d contact points, %d customers, %d interactions\n",
-		time.Since(start).Round(time.Millisecond), sum.ContactPoints, sum.Customers, sum.Interactions)
+	fmt.Fprintf(stdout, "added the demo company in %s: %d contact points, %d customers, %d interactions, %d cases (%d open)\n",
+		time.Since(start).Round(time.Millisecond), sum.ContactPoints, sum.Customers, sum.Interactions, sum.Cases, sum.OpenCases)
 	return nil
 }

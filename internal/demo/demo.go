@@ -54,6 +54,8 @@ type Summary struct {
 	ContactPoints int
 	Customers     int
 	Interactions  int
+	Cases         int
+	OpenCases     int
 	SignIns       []SignIn
 }
 
@@ -66,12 +68,16 @@ const FilledKey = "demo.filled"
 // batchSize is how many interactions go into one Record call.
 const batchSize = 1000
 
-// Fill fills the store with Voltmart: contact points, sign-ins, customers and
-// their history. It records in settings (FilledKey) that it ran; on a store
-// already filled it adds nothing and returns a Summary with AlreadyFilled set.
-// An interrupted Fill may simply run again: everything it makes is found
-// again (contact points by name, users by email, interactions by their
-// external ids under Source "demo").
+// Fill fills the store with Voltmart: contact points, sign-ins, the desk
+// (contact reasons, teams, business hours, SLA policies, canned responses),
+// customers and their history, and the cases the history opened, worked the
+// way a busy contact center works them. It records in settings (FilledKey)
+// that it ran; on a store already filled it adds nothing and returns a
+// Summary with AlreadyFilled set. An interrupted Fill may simply run again:
+// everything it makes is found again (contact points by name, users by
+// email, reasons by code, teams, calendars, policies and canned responses by
+// name, interactions by their external ids under Source "demo"), and the
+// cases are worked once (CasesKey).
 func Fill(ctx context.Context, s *app.Services, opt Options) (*Summary, error) {
 	if opt.Customers <= 0 {
 		opt.Customers = 2000
@@ -125,12 +131,40 @@ func Fill(ctx context.Context, s *app.Services, opt Options) (*Summary, error) {
 		<-usersDone
 		return nil, err
 	}
+	var dk *desk
+	if s.Cases != nil {
+		// Reasons first: a case keeps only a reason the taxonomy knows.
+		if dk, err = setUpDesk(ctx, s, opt.Now); err != nil {
+			<-usersDone
+			return nil, err
+		}
+		s.Interactions.SetCaseLinker(historyLinker{s.Cases})
+		defer s.Interactions.SetCaseLinker(s.Cases)
+	}
 	w := newWorld(cps, opt.Now, opt.Months)
 	total, err := fillHistory(ctx, s, w, opt, usersDone, offDuty, log)
 	if err != nil {
 		return nil, err
 	}
 	log.Debug("demo: history recorded", "interactions", total, "took", time.Since(began).Round(time.Millisecond))
+	if s.Cases != nil {
+		hero, err := recordHero(ctx, s, cps, opt.Now)
+		if err != nil {
+			return nil, err
+		}
+		s.Interactions.SetCaseLinker(s.Cases)
+		users, err := ensureUsers(ctx, s.Access, demoSignIns)
+		if err != nil {
+			return nil, err
+		}
+		if err := setTeamMembers(ctx, s.Access, dk, users); err != nil {
+			return nil, err
+		}
+		if err := workCases(ctx, s, dk, users, hero, cps, opt); err != nil {
+			return nil, err
+		}
+		log.Debug("demo: cases worked", "took", time.Since(began).Round(time.Millisecond))
+	}
 
 	mark, _ := json.Marshal(map[string]any{"seed": opt.Seed, "customers": opt.Customers, "months": opt.Months,
 		"now": opt.Now.UTC().Format(time.RFC3339), "filled_at": time.Now().UTC().Format(time.RFC3339)})
@@ -146,7 +180,7 @@ func Fill(ctx context.Context, s *app.Services, opt Options) (*Summary, error) {
 		return nil, err
 	}
 	log.Debug("demo data filled", "contact_points", sum.ContactPoints, "customers", sum.Customers,
-		"interactions", sum.Interactions, "took", time.Since(began).Round(time.Millisecond))
+		"interactions", sum.Interactions, "cases", sum.Cases, "open_cases", sum.OpenCases, "took", time.Since(began).Round(time.Millisecond))
 	return sum, nil
 }
 
@@ -176,7 +210,11 @@ func summarize(ctx context.Context, s *app.Services) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Summary{ContactPoints: len(cps), Customers: int(nc), Interactions: int(ni), SignIns: SignIns()}, nil
+	sum := &Summary{ContactPoints: len(cps), Customers: int(nc), Interactions: int(ni), SignIns: SignIns()}
+	if sum.Cases, sum.OpenCases, err = countCases(ctx, s.DB); err != nil {
+		return nil, err
+	}
+	return sum, nil
 }
 
 type usersResult struct {
@@ -336,11 +374,14 @@ func recordStories(ctx context.Context, s *app.Services, stories []*story, staff
 
 	// Record in time order, so identity resolution meets the identifiers in
 	// the order a live system would: anonymous visitors become known when
-	// they sign in, callers when they give their email. On SQLite the next
-	// batch is validated while the single writer stores the previous one; on
-	// PostgreSQL one batch at a time keeps transactions from colliding.
+	// they sign in, callers when they give their email. Without cases, on
+	// SQLite, the next batch is validated while the single writer stores the
+	// previous one (the two may reach the writer in either order). With
+	// cases the order must hold, or a contact would join a case its
+	// customer opens weeks later; on PostgreSQL one batch at a time keeps
+	// transactions from colliding.
 	inflight := 1
-	if s.DB.Dialect == store.SQLite {
+	if s.DB.Dialect == store.SQLite && s.Cases == nil {
 		inflight = 2
 	}
 	nBatches := (len(refs) + batchSize - 1) / batchSize

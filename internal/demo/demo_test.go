@@ -12,6 +12,7 @@ import (
 
 	"github.com/touchpoint-hub/touchpoint/internal/access"
 	"github.com/touchpoint-hub/touchpoint/internal/app"
+	"github.com/touchpoint-hub/touchpoint/internal/cases"
 	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
@@ -24,12 +25,14 @@ import (
 // services builds the domain services the way app.Open does.
 func services(db *store.DB) *app.Services {
 	customers := customer.NewService(db, "US")
+	interactions := interaction.NewService(db, customers)
 	return &app.Services{
 		DB:            db,
 		Access:        access.NewService(db),
 		ContactPoints: contactpoint.NewService(db),
 		Customers:     customers,
-		Interactions:  interaction.NewService(db, customers),
+		Interactions:  interactions,
+		Cases:         cases.NewService(db, customers, interactions, nil, slog.New(slog.DiscardHandler)),
 	}
 }
 
@@ -51,9 +54,10 @@ func TestFill(t *testing.T) {
 		if sum.ContactPoints != len(catalog) {
 			t.Errorf("contact points = %d, want %d", sum.ContactPoints, len(catalog))
 		}
-		// Every synthetic person is one customer once the identifiers are linked.
-		if sum.Customers < 190 || sum.Customers > 200 {
-			t.Errorf("customers = %d, want about 200", sum.Customers)
+		// Every synthetic person is one customer once the identifiers are
+		// linked; Grace Whitman, of the hero case, is one more.
+		if sum.Customers < 191 || sum.Customers > 201 {
+			t.Errorf("customers = %d, want about 201", sum.Customers)
 		}
 		if per := float64(sum.Interactions) / 200; per < 12 || per > 30 {
 			t.Errorf("interactions per customer = %.1f, want 12 to 30", per)
@@ -75,14 +79,21 @@ func TestFill(t *testing.T) {
 			}
 		}
 
+		checkCases(t, s, sum)
+		desk := deskCounts(t, db)
+
 		again, err := Fill(ctx, s, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
+		if got := deskCounts(t, db); got != desk {
+			t.Errorf("second Fill changed the desk: %+v, then %+v", desk, got)
+		}
 		if !again.AlreadyFilled {
 			t.Error("second Fill did not say AlreadyFilled")
 		}
-		if again.ContactPoints != sum.ContactPoints || again.Customers != sum.Customers || again.Interactions != sum.Interactions {
+		if again.ContactPoints != sum.ContactPoints || again.Customers != sum.Customers || again.Interactions != sum.Interactions ||
+			again.Cases != sum.Cases || again.OpenCases != sum.OpenCases {
 			t.Errorf("second Fill changed the counts: %+v, then %+v", sum, again)
 		}
 		if len(again.SignIns) == 0 {
@@ -176,6 +187,7 @@ func TestFillResumes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		desk := deskCounts(t, db)
 		if err := db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 			_, err := tx.Exec(ctx, "DELETE FROM settings WHERE key = ?", FilledKey)
 			return err
@@ -202,7 +214,242 @@ func TestFillResumes(t *testing.T) {
 		if err != nil || len(users) != len(demoSignIns) {
 			t.Errorf("users after resuming: %d, %v", len(users), err)
 		}
+		// The desk and the work on the cases are found again, not made twice.
+		if after := deskCounts(t, db); after != desk {
+			t.Errorf("resumed Fill changed the desk: %+v, then %+v", desk, after)
+		}
+		if second.Cases < first.Cases || second.Cases > first.Cases+3 {
+			t.Errorf("cases: %d, then %d after resuming", first.Cases, second.Cases)
+		}
 	})
+}
+
+// deskSize counts what Fill sets up around the cases.
+type deskSize struct {
+	Reasons, Teams, Members, Calendars, Policies, Canned, Notes, Replies int
+}
+
+func deskCounts(t *testing.T, db *store.DB) deskSize {
+	t.Helper()
+	var d deskSize
+	for q, v := range map[string]*int{
+		"SELECT COUNT(*) FROM contact_reasons":    &d.Reasons,
+		"SELECT COUNT(*) FROM teams":              &d.Teams,
+		"SELECT COUNT(*) FROM team_members":       &d.Members,
+		"SELECT COUNT(*) FROM business_calendars": &d.Calendars,
+		"SELECT COUNT(*) FROM sla_policies":       &d.Policies,
+		"SELECT COUNT(*) FROM canned_responses":   &d.Canned,
+		"SELECT COUNT(*) FROM case_notes":         &d.Notes,
+		"SELECT COUNT(*) FROM interactions WHERE case_id IS NOT NULL AND direction = 'outbound'": &d.Replies,
+	} {
+		if err := db.QueryRow(context.Background(), q).Scan(v); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return d
+}
+
+// checkCases: the desk an agent signs in to after Fill.
+func checkCases(t *testing.T, s *app.Services, sum *Summary) {
+	t.Helper()
+	ctx := context.Background()
+	db := s.DB
+	t.Logf("cases: %d, %d open", sum.Cases, sum.OpenCases)
+	if sum.Cases < 50 || sum.OpenCases < 5 || sum.OpenCases >= sum.Cases/2 {
+		t.Errorf("cases = %d, open = %d; want many cases, most of them resolved or closed", sum.Cases, sum.OpenCases)
+	}
+
+	// Every reason on an interaction is in the taxonomy, with a name.
+	taxonomy, err := s.Cases.Reasons(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := map[string]bool{}
+	for _, r := range taxonomy {
+		named[r.Code] = r.Name != ""
+	}
+	for code := range reasons {
+		if !named[code] {
+			t.Errorf("contact reason %s is not in the taxonomy", code)
+		}
+	}
+	var unknown int
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM interactions WHERE reason <> ''
+		AND reason NOT IN (SELECT code FROM contact_reasons)`).Scan(&unknown); err != nil {
+		t.Fatal(err)
+	}
+	if unknown > 0 {
+		t.Errorf("%d interactions carry a reason the taxonomy does not know", unknown)
+	}
+	var reasonless int
+	if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM cases WHERE reason = ''").Scan(&reasonless); err != nil {
+		t.Fatal(err)
+	}
+	if reasonless > 0 {
+		t.Errorf("%d cases without a reason", reasonless)
+	}
+
+	// Teams with members, business hours, SLA policies, canned responses.
+	teams, err := s.Access.ListTeams(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(teams) != len(teamDefs) {
+		t.Errorf("teams = %d, want %d", len(teams), len(teamDefs))
+	}
+	for _, tm := range teams {
+		if len(tm.Members) == 0 {
+			t.Errorf("team %s has no members", tm.Name)
+		}
+	}
+	pols, err := s.Cases.Policies(ctx)
+	if err != nil || len(pols) != len(policyDefs) {
+		t.Errorf("SLA policies = %d, %v; want %d", len(pols), err, len(policyDefs))
+	}
+	for _, p := range pols {
+		if p.CalendarID == nil {
+			t.Errorf("SLA policy %s counts around the clock", p.Name)
+		}
+	}
+	canned, err := s.Cases.CannedResponses(ctx)
+	if err != nil || len(canned) != len(cannedDefs) {
+		t.Errorf("canned responses = %d, %v; want %d", len(canned), err, len(cannedDefs))
+	}
+
+	// Open cases in several statuses, priorities and SLA states; old ones resolved or closed.
+	count := func(q string, args ...any) map[string]int {
+		rows, err := db.Query(ctx, q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		m := map[string]int{}
+		for rows.Next() {
+			var k string
+			var n int
+			if err := rows.Scan(&k, &n); err != nil {
+				t.Fatal(err)
+			}
+			m[k] = n
+		}
+		return m
+	}
+	statuses := count("SELECT status, COUNT(*) FROM cases GROUP BY status")
+	sla := count(`SELECT sla_state, COUNT(*) FROM cases WHERE status IN ('new', 'open', 'waiting_on_customer', 'waiting_on_us') GROUP BY sla_state`)
+	priorities := count(`SELECT priority, COUNT(*) FROM cases WHERE status IN ('new', 'open', 'waiting_on_customer', 'waiting_on_us') GROUP BY priority`)
+	t.Logf("statuses %v; open cases by SLA state %v, by priority %v", statuses, sla, priorities)
+	openKinds := 0
+	for _, st := range cases.OpenStatuses {
+		if statuses[st] > 0 {
+			openKinds++
+		}
+	}
+	if openKinds < 3 || statuses[cases.Resolved] == 0 || statuses[cases.Closed] == 0 || statuses[cases.Resolved] < statuses[cases.Closed] {
+		t.Errorf("statuses %v: want open cases in at least 3 statuses, and more resolved than closed", statuses)
+	}
+	if len(priorities) < 3 {
+		t.Errorf("open cases by priority %v: want at least 3 priorities", priorities)
+	}
+	var stale, unresolved, owned, unowned int
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE status IN ('new', 'open', 'waiting_on_customer', 'waiting_on_us')
+		AND updated_at < ?`, testNow.Add(-recentCase).UnixMicro()).Scan(&stale); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE status IN ('resolved', 'closed') AND (resolution = '' OR resolved_at IS NULL)`).Scan(&unresolved); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN owner_id IS NULL THEN 0 ELSE 1 END), 0), COALESCE(SUM(CASE WHEN owner_id IS NULL THEN 1 ELSE 0 END), 0)
+		FROM cases WHERE status IN ('new', 'open', 'waiting_on_customer', 'waiting_on_us')`).Scan(&owned, &unowned); err != nil {
+		t.Fatal(err)
+	}
+	if stale > 0 || unresolved > 0 {
+		t.Errorf("%d open cases untouched for over %s; %d resolved cases without resolution", stale, recentCase, unresolved)
+	}
+	if owned == 0 || sum.OpenCases >= 20 && unowned == 0 {
+		t.Errorf("open cases: %d assigned, %d unassigned; want both", owned, unowned)
+	}
+	// Nothing the desk did lies after "now" of the story.
+	var future int
+	if err := db.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM cases WHERE id <> ? AND (created_at > ? OR updated_at > ? OR resolved_at > ?))
+		+ (SELECT COUNT(*) FROM case_notes WHERE created_at > ?)`, heroCaseOf(t, s), testNow.UnixMicro(), testNow.UnixMicro(),
+		testNow.UnixMicro(), testNow.UnixMicro()).Scan(&future); err != nil {
+		t.Fatal(err)
+	}
+	if future > 0 {
+		t.Errorf("%d cases or notes dated after now", future)
+	}
+
+	// The first case of the inbox is Grace's: open, hers, on five kinds of contact point.
+	page, err := s.Cases.Inbox(ctx, cases.InboxQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) == 0 {
+		t.Fatal("the inbox is empty")
+	}
+	first := page.Items[0]
+	if !cases.IsOpen(first.Status) || first.CustomerName != heroName || first.OwnerName != "Alex Morgan" || first.TeamName != teamSupport {
+		t.Errorf("first case in the inbox: %q, %s, customer %q, owner %q, team %q", first.Subject, first.Status,
+			first.CustomerName, first.OwnerName, first.TeamName)
+	}
+	if first.Reason != heroReason || first.FirstResponseAt == nil || len(first.Tags) == 0 {
+		t.Errorf("first case: reason %q, first response %v, tags %v", first.Reason, first.FirstResponseAt, first.Tags)
+	}
+	rows, err := db.Query(ctx, `SELECT cp.kind, i.kind, i.direction FROM interactions i JOIN contact_points cp ON cp.id = i.contact_point_id
+		WHERE i.case_id = ? ORDER BY i.occurred_at`, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	var story []string
+	for rows.Next() {
+		var cpKind, kind, dir string
+		if err := rows.Scan(&cpKind, &kind, &dir); err != nil {
+			t.Fatal(err)
+		}
+		kinds[cpKind] = true
+		story = append(story, cpKind+"/"+kind+"/"+dir)
+	}
+	rows.Close()
+	t.Logf("first case %q: %v", first.Subject, story)
+	for _, k := range []string{"phone", "email", "web_chat", "store", "kiosk"} {
+		if !kinds[k] {
+			t.Errorf("the first case has no interaction on a %s contact point: %v", k, story)
+		}
+	}
+	if len(kinds) < 5 || !slices.Contains(story, "email/email/outbound") {
+		t.Errorf("the first case: %v; want 5 kinds of contact point and an answer by email", story)
+	}
+	notes, err := s.Cases.Notes(ctx, first.ID)
+	if err != nil || len(notes) < 2 {
+		t.Errorf("notes on the first case: %d, %v", len(notes), err)
+	}
+	for _, n := range notes {
+		if n.CreatedAt.After(testNow) || n.AuthorName == "" {
+			t.Errorf("note by %q at %s", n.AuthorName, n.CreatedAt)
+		}
+	}
+	// The agent who signs in has more than Grace's case in "mine".
+	var agent id.ID
+	if err := db.QueryRow(ctx, "SELECT id FROM users WHERE email = ?", heroAgent).Scan(&agent); err != nil {
+		t.Fatal(err)
+	}
+	mine, err := s.Cases.Inbox(ctx, cases.InboxQuery{View: cases.ViewMine, UserID: agent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mine.Items) < 2 || mine.Items[0].ID != first.ID {
+		t.Errorf("the demo agent's own open cases: %d, first %v", len(mine.Items), mine.Items)
+	}
+}
+
+func heroCaseOf(t *testing.T, s *app.Services) id.ID {
+	t.Helper()
+	c, err := heroCase(context.Background(), s)
+	if err != nil || c == 0 {
+		t.Fatalf("hero case: %v, %v", c, err)
+	}
+	return c
 }
 
 // TestFillChunked: large fills go chunk by chunk and tell the same stories.

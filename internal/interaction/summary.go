@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,44 +42,53 @@ func (s *Service) Summarize(ctx context.Context, customerID id.ID) (*Summary, er
 	}
 	in := "customer_id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(members)), ",") + ")"
 	sum := &Summary{Lifetime: []Money{}, ContactPoints: []UsedContactPoint{}}
-	var rating, at sql.NullInt64
-	err = s.db.QueryRow(ctx, "SELECT rating, occurred_at FROM interactions WHERE "+in+
-		" AND rating IS NOT NULL ORDER BY occurred_at DESC LIMIT 1", args...).Scan(&rating, &at)
-	if err != nil && err != sql.ErrNoRows {
-		return nil, fmt.Errorf("reading the last rating: %w", err)
-	}
-	if rating.Valid {
-		r, t := int(rating.Int64), time.UnixMicro(at.Int64).UTC()
-		sum.LastRating, sum.LastRatingAt = &r, &t
-	}
-	rows, err := s.db.Query(ctx, "SELECT currency, SUM(value_minor) FROM interactions WHERE "+in+
-		" AND kind IN ('purchase', 'order') AND value_minor IS NOT NULL GROUP BY currency ORDER BY currency", args...)
+	// One pass over the customer's rows (through the timeline index) serves
+	// every figure; three aggregate queries read the same rows three times.
+	rows, err := s.db.Query(ctx, "SELECT contact_point_id, kind, value_minor, currency, rating, occurred_at FROM interactions WHERE "+in+
+		" ORDER BY occurred_at DESC", args...)
 	if err != nil {
-		return nil, fmt.Errorf("reading lifetime value: %w", err)
-	}
-	for rows.Next() {
-		var m Money
-		if err := rows.Scan(&m.Currency, &m.Minor); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		sum.Lifetime = append(sum.Lifetime, m)
-	}
-	rows.Close()
-	rows, err = s.db.Query(ctx, "SELECT contact_point_id, MAX(occurred_at), COUNT(*) FROM interactions WHERE "+in+
-		" AND contact_point_id IS NOT NULL GROUP BY contact_point_id ORDER BY MAX(occurred_at) DESC LIMIT 8", args...)
-	if err != nil {
-		return nil, fmt.Errorf("reading contact points used: %w", err)
+		return nil, fmt.Errorf("summarizing customer %s: %w", customerID, err)
 	}
 	defer rows.Close()
+	used := map[id.ID]int{}
+	lifetime := map[string]int64{}
+	var currencies []string
 	for rows.Next() {
-		var u UsedContactPoint
-		var last int64
-		if err := rows.Scan(&u.ID, &last, &u.Count); err != nil {
+		var cp, value, rating sql.NullInt64
+		var kind, currency string
+		var at int64
+		if err := rows.Scan(&cp, &kind, &value, &currency, &rating, &at); err != nil {
 			return nil, err
 		}
-		u.LastAt = time.UnixMicro(last).UTC()
-		sum.ContactPoints = append(sum.ContactPoints, u)
+		if rating.Valid && sum.LastRating == nil {
+			r, t := int(rating.Int64), time.UnixMicro(at).UTC()
+			sum.LastRating, sum.LastRatingAt = &r, &t
+		}
+		if value.Valid && (kind == "purchase" || kind == "order") {
+			if _, ok := lifetime[currency]; !ok {
+				currencies = append(currencies, currency)
+			}
+			lifetime[currency] += value.Int64
+		}
+		if cp.Valid {
+			k, ok := used[id.ID(cp.Int64)]
+			if !ok {
+				k = len(sum.ContactPoints)
+				used[id.ID(cp.Int64)] = k
+				sum.ContactPoints = append(sum.ContactPoints, UsedContactPoint{ID: id.ID(cp.Int64), LastAt: time.UnixMicro(at).UTC()})
+			}
+			sum.ContactPoints[k].Count++
+		}
 	}
-	return sum, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.Sort(currencies)
+	for _, c := range currencies {
+		sum.Lifetime = append(sum.Lifetime, Money{Minor: lifetime[c], Currency: c})
+	}
+	if len(sum.ContactPoints) > 8 {
+		sum.ContactPoints = sum.ContactPoints[:8]
+	}
+	return sum, nil
 }

@@ -104,12 +104,22 @@ func (a *API) replacePolicy(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	p, err := a.Cases.SavePolicy(r.Context(), in.policy(pid))
+	if _, err := a.Cases.SavePolicy(r.Context(), in.policy(pid)); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	// Read it back: what SavePolicy returns lacks the stored created_at.
+	ps, err := a.Cases.Policies(r.Context())
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	send(w, http.StatusOK, p)
+	i := slices.IndexFunc(ps, func(p *cases.Policy) bool { return p.ID == pid })
+	if i < 0 {
+		a.fail(w, r, errs.NotFoundf("SLA policy %s", pid))
+		return
+	}
+	send(w, http.StatusOK, ps[i])
 }
 
 // calendarInput is a business calendar as a client writes it.
@@ -206,12 +216,22 @@ func (a *API) replaceCanned(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	c, err := a.Cases.SaveCanned(r.Context(), caseActor(r), cases.Canned{ID: cid, Name: in.Name, Shortcut: in.Shortcut, Body: in.Body, TeamID: in.TeamID})
+	if _, err := a.Cases.SaveCanned(r.Context(), caseActor(r), cases.Canned{ID: cid, Name: in.Name, Shortcut: in.Shortcut, Body: in.Body, TeamID: in.TeamID}); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	// Read it back: what SaveCanned returns lacks the stored created_by and created_at.
+	cs, err := a.Cases.CannedResponses(r.Context())
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	send(w, http.StatusOK, c)
+	i := slices.IndexFunc(cs, func(c *cases.Canned) bool { return c.ID == cid })
+	if i < 0 {
+		a.fail(w, r, errs.NotFoundf("canned response %s", cid))
+		return
+	}
+	send(w, http.StatusOK, cs[i])
 }
 
 func (a *API) getJoinRule(w http.ResponseWriter, r *http.Request) {

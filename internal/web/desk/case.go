@@ -130,7 +130,7 @@ func (d *Desk) casePage(w http.ResponseWriter, r *http.Request, v *viewer) {
 		}
 	}
 	if r.URL.Query().Get("partial") == "" {
-		history, err := d.Cases.History(ctx, caseID)
+		history, err := d.Cases.RecentHistory(ctx, caseID, 100)
 		if err != nil {
 			d.fail(w, r, v, err)
 			return

@@ -129,13 +129,13 @@ func (d *Desk) page(perm access.Permission, h func(http.ResponseWriter, *http.Re
 		}
 		v := &viewer{User: sess.User, Session: sess, CSRF: access.CSRFToken(c.Value)}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 			if !sameOrigin(r) {
 				http.Error(w, "This form was sent from another site and was refused.", http.StatusForbidden)
 				return
 			}
 			presented := r.Header.Get("X-CSRF-Token")
 			if presented == "" {
-				r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 				presented = r.PostFormValue("csrf")
 			}
 			if !access.CheckCSRF(c.Value, presented) {
@@ -208,8 +208,9 @@ func (d *Desk) render(w http.ResponseWriter, r *http.Request, name string, v *vi
 func (d *Desk) fail(w http.ResponseWriter, r *http.Request, v *viewer, err error) {
 	status, msg := http.StatusInternalServerError, "Something went wrong on our side; it has been logged."
 	var inv *errs.Invalid
+	var batch *errs.Batch
 	switch {
-	case errors.As(err, &inv):
+	case errors.As(err, &inv), errors.As(err, &batch):
 		status, msg = http.StatusUnprocessableEntity, err.Error()
 	case errors.Is(err, errs.ErrNotFound):
 		status, msg = http.StatusNotFound, "Not found: "+err.Error()

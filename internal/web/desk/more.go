@@ -1,6 +1,31 @@
 package desk
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/touchpoint-hub/touchpoint/internal/access"
+)
 
 // registerMore adds the staff view and the administration pages.
-func (d *Desk) registerMore(mux *http.ServeMux) {}
+func (d *Desk) registerMore(mux *http.ServeMux) {
+	// Staff away from a desk: store counters, field sales and service,
+	// delivery, billing, credit and collections (staff.go).
+	mux.Handle("GET /staff", d.page(access.ReadCustomers, d.staffHome))
+	mux.Handle("GET /staff/customers/{id}", d.page(access.ReadCustomers, d.staffCustomer))
+	mux.Handle("POST /staff/customers/{id}/log", d.page(access.WriteInteractions, d.staffLog))
+
+	// Administration (admin.go).
+	mux.Handle("GET /admin", d.page("", d.adminIndex))
+	mux.Handle("GET /admin/users", d.page(access.ManageAccess, d.adminUsers))
+	mux.Handle("POST /admin/users", d.page(access.ManageAccess, d.adminCreateUser))
+	mux.Handle("POST /admin/users/{id}", d.page(access.ManageAccess, d.adminUpdateUser))
+	mux.Handle("GET /admin/teams", d.page(access.ManageAccess, d.adminTeams))
+	mux.Handle("POST /admin/teams", d.page(access.ManageAccess, d.adminCreateTeam))
+	mux.Handle("POST /admin/teams/{id}", d.page(access.ManageAccess, d.adminUpdateTeam))
+	mux.Handle("GET /admin/reasons", d.page(access.ManageCases, d.adminReasons))
+	mux.Handle("POST /admin/reasons", d.page(access.ManageCases, d.adminSaveReason))
+	mux.Handle("GET /admin/canned", d.page(access.ManageCases, d.adminCanned))
+	mux.Handle("POST /admin/canned", d.page(access.ManageCases, d.adminSaveCanned))
+	mux.Handle("GET /admin/sla", d.page(access.ManageCases, d.adminSLA))
+	mux.Handle("POST /admin/sla", d.page(access.ManageCases, d.adminSavePolicy))
+}

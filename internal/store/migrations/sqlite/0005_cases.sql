@@ -68,12 +68,15 @@ CREATE TABLE cases (
     sla_paused_at      INTEGER,
     sla_breached_at    INTEGER,
     sla_check_at       INTEGER,
-    version            INTEGER NOT NULL DEFAULT 1
+    version            INTEGER NOT NULL DEFAULT 1,
+    -- 1 while the status is new, open or waiting: the inbox index leads
+    -- with it (an IN list of statuses cannot be read in updated order).
+    is_open            INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX cases_customer ON cases (customer_id, status);
-CREATE INDEX cases_open_updated ON cases (status, updated_at, id);
-CREATE INDEX cases_owner ON cases (owner_id, status, updated_at) WHERE owner_id IS NOT NULL;
-CREATE INDEX cases_team ON cases (team_id, status, updated_at) WHERE team_id IS NOT NULL;
+CREATE INDEX cases_open ON cases (is_open, updated_at, id);
+CREATE INDEX cases_owner ON cases (owner_id, is_open, updated_at, id);
+CREATE INDEX cases_team ON cases (team_id, is_open, updated_at, id) WHERE team_id IS NOT NULL;
 CREATE INDEX cases_sla_check ON cases (sla_check_at) WHERE sla_check_at IS NOT NULL;
 
 CREATE TABLE case_tags (
@@ -120,6 +123,3 @@ CREATE TABLE canned_responses (
 CREATE INDEX interactions_case ON interactions (case_id, occurred_at, id) WHERE case_id IS NOT NULL;
 -- Replies from the desk: queued until a channel adapter delivers them.
 ALTER TABLE interactions ADD COLUMN delivery_status TEXT NOT NULL DEFAULT '';
--- The inbox of open cases, newest activity first (the condition must read
--- exactly as in internal/cases so that the planner uses the index).
-CREATE INDEX cases_open ON cases (updated_at, id) WHERE status IN ('new', 'open', 'waiting_on_customer', 'waiting_on_us');

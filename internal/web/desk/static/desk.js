@@ -30,7 +30,17 @@
         if (part === "controls" && isDirty(el)) return;
         var before = {};
         el.querySelectorAll("[id]").forEach(function (n) { before[n.id] = true; });
+        // Keep what the agent was doing in the region: split selections.
+        var picked = Array.prototype.map.call(el.querySelectorAll("input[form=split-form]:checked"), function (c) { return c.value; });
+        var subj = el.querySelector("#split-form input[name=subject]");
+        var subjVal = subj ? subj.value : "";
         el.innerHTML = html;
+        picked.forEach(function (v) {
+          var c = el.querySelector('input[form=split-form][value="' + v + '"]');
+          if (c) c.checked = true;
+        });
+        var subj2 = el.querySelector("#split-form input[name=subject]");
+        if (subj2 && subjVal) subj2.value = subjVal;
         el.querySelectorAll(".entry[id]").forEach(function (n) { if (!before[n.id]) n.classList.add("fresh"); });
         wireForms(el);
         markSelection();
@@ -50,11 +60,11 @@
   }
 
   // Presence: who else has this case open, and who is typing.
-  var others = {};
+  var others = {}, shown = "";
   function showPresence() {
     var box = document.getElementById("presence");
     if (!box) return;
-    var now = Date.now(), parts = [];
+    var now = Date.now(), parts = [], text = "";
     Object.keys(others).forEach(function (uid) {
       var o = others[uid];
       if (now - o.seen > 35000) { delete others[uid]; return; }
@@ -62,8 +72,12 @@
       var span = document.createElement("span");
       span.className = "who" + (typing ? " typing" : "");
       span.textContent = o.name + (typing ? " is typing a reply…" : " is viewing this case");
+      text += span.className + span.textContent;
       parts.push(span);
     });
+    // Redraw only on change, so screen readers do not hear it again.
+    if (text === shown) return;
+    shown = text;
     box.replaceChildren.apply(box, parts);
   }
   function announce(state) { if (caseID) post("/cases/" + caseID + "/presence", { state: state }).catch(function () {}); }
@@ -91,7 +105,7 @@
       var known = others[d.user_id];
       var o = known || { name: d.name };
       o.seen = Date.now();
-      if (d.state === "typing") o.typing = Date.now();
+      if (d.state === "typing") { o.typing = Date.now(); setTimeout(showPresence, 5100); }
       others[d.user_id] = o;
       if (!known) announce("viewing"); // let the newcomer see us at once
       showPresence();
@@ -99,8 +113,6 @@
     es.addEventListener("lagged", function () { es.close(); location.reload(); });
   }
   function counts() {
-    var u = new URL(location.href);
-    u.searchParams.set("partial", "live");
     // Counts live in the view tabs; a full page fetch keeps them exact.
     fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
       var doc = new DOMParser().parseFromString(html, "text/html");
