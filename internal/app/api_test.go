@@ -120,7 +120,7 @@ func TestAPIScenarios(t *testing.T) {
 			{name: "unknown api route", role: access.Admin, method: "GET", path: "/api/v1/nothing", status: 404, contains: []string{"problem"}},
 			{name: "oversize body", role: access.Admin, method: "POST", path: "/api/v1/contact-points", body: `{"name":"` + strings.Repeat("x", 2<<20) + `"}`, status: 413},
 			{name: "healthz", method: "GET", path: "/healthz", status: 200},
-			{name: "landing page", method: "GET", path: "/", status: 200, contains: []string{"text/html", "Touchpoint is running", "/api/v1"}},
+			{name: "signed-out visitor gets the sign-in page", method: "GET", path: "/", status: 200, contains: []string{"text/html", "Sign in to Touchpoint", "name=\"password\""}},
 			{name: "unknown page", method: "GET", path: "/nothing-here", status: 404},
 			{name: "readyz", method: "GET", path: "/readyz", status: 200},
 			{name: "metrics", method: "GET", path: "/metrics", status: 200, contains: []string{"touchpoint_http_requests_total"}},

@@ -131,8 +131,9 @@ func (q *InboxQuery) where() (string, []any, error) {
 		where = append(where, "c.id IN (SELECT case_id FROM case_tags WHERE tag = ?)")
 		args = append(args, strings.ToLower(q.Tag))
 	}
-	if len(where) == 0 {
-		where = append(where, "1 = 1")
+	if !slices.Contains(where, openClause) {
+		// Merged cases are closed; outside the open views they still stay out.
+		where = append(where, "c.merged_into IS NULL")
 	}
 	return strings.Join(where, " AND "), args, nil
 }

@@ -280,8 +280,18 @@ func (s *Service) absorb(ctx context.Context, tx *store.Tx, c *Case, recs []*int
 				if c.SLA.PausedAt != nil {
 					resumeClocks(c, cal, now)
 				}
-				c.ResolvedAt = nil
-				if err := event(ctx, tx, c.ID, now, System, "status", map[string]any{"from": from, "to": Open, "because": "the customer wrote"}); err != nil {
+				kind := "status"
+				if !IsOpen(from) {
+					// Reopened (as by hand): no longer resolved, and a fresh
+					// resolution target from now.
+					kind = "reopened"
+					c.ResolvedAt = nil
+					if p != nil && p.Resolution > 0 {
+						t := cal.Add(now, p.Resolution.Duration())
+						c.SLA.ResolutionDue = &t
+					}
+				}
+				if err := event(ctx, tx, c.ID, now, System, kind, map[string]any{"from": from, "to": Open, "because": "the customer wrote"}); err != nil {
 					return err
 				}
 			}
@@ -346,8 +356,10 @@ func (s *Service) openCasesOf(ctx context.Context, tx *store.Tx, stored []intera
 		// Two contacts of one customer recorded at once must not both find
 		// no open case and each open one: hold the customer while choosing.
 		// (Row locks on the open cases cannot do it when there are none.)
-		// In id order, so that two batches cannot lock in opposite orders.
-		if _, err := tx.Exec(ctx, "SELECT id FROM customers WHERE id IN ("+placeholders(len(roots))+") ORDER BY id FOR UPDATE", roots...); err != nil {
+		// In id order, so that two batches cannot lock in opposite orders;
+		// NO KEY, so as not to wait for the key-share locks that inserting
+		// the interactions (foreign keys to the customer) took.
+		if _, err := tx.Exec(ctx, "SELECT id FROM customers WHERE id IN ("+placeholders(len(roots))+") ORDER BY id FOR NO KEY UPDATE", roots...); err != nil {
 			return nil, fmt.Errorf("locking customers: %w", err)
 		}
 	}

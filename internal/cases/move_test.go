@@ -183,5 +183,17 @@ func TestNotesMoveMergeSplit(t *testing.T) {
 		}
 		_, err = f.cases.Create(f.ctx, ada, cases.NewCase{CustomerID: d1.CustomerID, Subject: "x", InteractionIDs: []id.ID{other.ID}})
 		wantInvalid(t, err, "interaction_ids")
+
+		// Merged twice over: a contact naming the first case lands on the last.
+		if _, err := f.cases.Merge(f.ctx, ada, delivery, manual.ID); err != nil {
+			t.Fatal(err)
+		}
+		r = f.record(t, interaction.Input{Identifiers: emailOf("gil@example.com"), ContactPointID: f.phone, Kind: "call", CaseID: &split.ID})[0]
+		if caseOf(r) != manual.ID {
+			t.Fatalf("a contact naming a case merged twice landed on %v, want %s", r.CaseID, manual.ID)
+		}
+		if got := f.get(t, manual.ID); got.InteractionCount != 4 {
+			t.Fatalf("the last case has %d interactions, want 4", got.InteractionCount)
+		}
 	})
 }

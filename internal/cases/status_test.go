@@ -148,3 +148,42 @@ func TestStatusFlow(t *testing.T) {
 		}
 	})
 }
+
+func TestCustomerAnswerReopensResolvedCase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		ada := cases.Actor{UserID: f.user(t, "ada@example.com", "Ada Agent"), Name: "Ada Agent"}
+		if _, err := f.cases.SavePolicy(f.ctx, cases.Policy{Name: "Around the clock", FirstResponse: 3600, Resolution: 8 * 3600}); err != nil {
+			t.Fatal(err)
+		}
+		caseID := caseOf(f.mail(t, "ola@example.com", "Invoice"))
+		f.advance(time.Hour)
+		c := f.update(t, ada, caseID, cases.Patch{Status: ptr(cases.Resolved)})
+		if c.SLA.NextDue() != nil {
+			t.Fatalf("a resolved case has clocks running: %+v", c.SLA)
+		}
+		// Ola answers the resolution mail (the channel knows the case).
+		f.advance(24 * time.Hour)
+		r := f.record(t, interaction.Input{Identifiers: emailOf("ola@example.com"), ContactPointID: f.email, Kind: "email",
+			Subject: "Re: Invoice", CaseID: &caseID})[0]
+		c = f.get(t, caseID)
+		if caseOf(r) != caseID || c.Status != cases.Open || c.ResolvedAt != nil || c.InteractionCount != 2 {
+			t.Fatalf("after the answer: %+v", c)
+		}
+		wantDue(t, "resolution", c.SLA.ResolutionDue, f.clock().Add(8*time.Hour))
+		if c.SLA.State != cases.SLAOK {
+			t.Fatalf("SLA of the reopened case %+v", c.SLA)
+		}
+		ro := events(f.history(t, caseID), "reopened")
+		if len(ro) != 1 || ro[0].ActorName != cases.System.Name || ro[0].Detail["from"] != cases.Resolved || ro[0].Detail["to"] != cases.Open {
+			t.Fatalf("reopen history %+v", ro)
+		}
+		// A closed case stays closed: the contact is kept on it, for the record.
+		c = f.update(t, ada, caseID, cases.Patch{Status: ptr(cases.Closed)})
+		f.advance(time.Hour)
+		f.record(t, interaction.Input{Identifiers: emailOf("ola@example.com"), ContactPointID: f.email, Kind: "email", CaseID: &caseID})
+		if c = f.get(t, caseID); c.Status != cases.Closed || c.InteractionCount != 3 {
+			t.Fatalf("closed case after a contact naming it: %s, %d", c.Status, c.InteractionCount)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package cases_test
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"sync"
@@ -62,8 +63,25 @@ func TestUpdate(t *testing.T) {
 			}
 		}
 
-		// A change made against an old version is refused and changes nothing.
+		// Open pages hear of changes.
 		cid := ids[0]
+		sub := f.s.Bus.Subscribe("case:" + cid.String())
+		defer sub.Close()
+		f.update(t, ada, cid, cases.Patch{Priority: ptr("high")})
+		select {
+		case e := <-sub.C():
+			var d struct {
+				CaseID  id.ID    `json:"case_id"`
+				Changes []string `json:"changes"`
+			}
+			if err := json.Unmarshal(e.Data, &d); err != nil || e.Type != "case.updated" || d.CaseID != cid || !slices.Equal(d.Changes, []string{"priority"}) {
+				t.Fatalf("live event %s %s (%v)", e.Type, e.Data, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no live event for a change")
+		}
+
+		// A change made against an old version is refused and changes nothing.
 		c := f.get(t, cid)
 		v := c.Version
 		f.advance(time.Minute)

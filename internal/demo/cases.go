@@ -297,11 +297,11 @@ func planCase(row *caseRow, seed int64, now time.Time, cps []id.ID) *casePlan {
 	switch {
 	case age > recentCase:
 	case age < day:
-		open = r.Float64() < 0.95
+		open = true
 	case age < 3*day:
-		open = r.Float64() < 0.8
+		open = r.Float64() < 0.9
 	default:
-		open = r.Float64() < 0.45
+		open = r.Float64() < 0.65
 	}
 	live := row.channel == "phone" || row.channel == "web_chat" || row.channel == "store" || row.channel == "kiosk"
 	latest := now.Add(-2 * time.Minute)

@@ -117,6 +117,22 @@ var funcs = template.FuncMap{
 		return strings.Repeat("★", *r) + strings.Repeat("☆", max(0, 5-*r))
 	},
 	"add": func(a, b int) int { return a + b },
+	"plural": func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	},
+	"duration": func(ms *int64) string {
+		if ms == nil {
+			return ""
+		}
+		d := time.Duration(*ms) * time.Millisecond
+		if d < time.Minute {
+			return fmt.Sprintf("%d s", int(d.Seconds()))
+		}
+		return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
+	},
 	"deref": func(p *int) int {
 		if p == nil {
 			return 0
