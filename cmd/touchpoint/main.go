@@ -3,6 +3,7 @@ package main
 
 import (
 	"os"
+	_ "time/tzdata" // business-hours calendars need time zones also on hosts without tz data
 
 	"github.com/touchpoint-hub/touchpoint/internal/cli"
 )

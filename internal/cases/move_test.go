@@ -151,6 +151,9 @@ func TestNotesMoveMergeSplit(t *testing.T) {
 		if _, err := f.cases.Update(f.ctx, ada, split.ID, cases.Patch{Status: ptr(cases.Open)}); !errors.Is(err, errs.ErrConflict) {
 			t.Fatalf("changing a merged case: %v", err)
 		}
+		if _, err := f.cases.AddNote(f.ctx, ada, split.ID, "late note"); !errors.Is(err, errs.ErrConflict) {
+			t.Fatalf("a note on a merged case: %v", err)
+		}
 		if _, err := f.cases.Merge(f.ctx, ada, split.ID, billing); !errors.Is(err, errs.ErrConflict) {
 			t.Fatalf("merging a merged case again: %v", err)
 		}

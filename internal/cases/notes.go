@@ -32,6 +32,10 @@ func (s *Service) AddNote(ctx context.Context, actor Actor, caseID id.ID, body s
 		if err != nil {
 			return err
 		}
+		if c.MergedInto != nil {
+			// Its notes went to the other case; one written here would be lost from view.
+			return errs.Conflictf("case %s was merged into case %s; add the note there", c.ID, *c.MergedInto)
+		}
 		now := s.now().UTC()
 		n, err = s.noteTx(ctx, tx, actor, caseID, body, now)
 		if err != nil {

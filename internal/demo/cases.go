@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -132,6 +133,7 @@ func workCases(ctx context.Context, s *app.Services, d *desk, users map[string]i
 		}
 		plans = append(plans, p)
 	}
+	shareStatuses(plans)
 
 	// The answers, as the desk's reply records them, at the time they were given.
 	var replies []interaction.Input
@@ -349,22 +351,10 @@ func planCase(row *caseRow, seed int64, now time.Time, cps []id.ID) *casePlan {
 			p.reply = answer(row, cps, clampTime(at, row.created, latest))
 			lastOut = &p.reply.OccurredAt
 		}
-		// The longer a case stands, the likelier it waits for the customer.
-		waiting := 0.45
-		switch {
-		case age > 3*day:
-			waiting = 0.8
-		case age > day:
-			waiting = 0.6
-		}
-		lastIn := row.lastInbound()
-		switch x := r.Float64(); {
-		case lastOut != nil && lastIn.After(*lastOut), x < 0.15:
+		// A customer who wrote again since the answer waits on us; the
+		// others get their status from shareStatuses.
+		if lastIn := row.lastInbound(); lastOut != nil && lastIn.After(*lastOut) {
 			p.status = cases.WaitingUs
-		case x < 0.15+waiting*0.85:
-			p.status = cases.WaitingCustomer
-		default:
-			p.status = cases.Open
 		}
 	}
 	last := row.updated
@@ -384,6 +374,37 @@ func planCase(row *caseRow, seed int64, now time.Time, cps []id.ID) *casePlan {
 		p.notes = []plannedNote{{author: author, body: noteFor(r, row.reason), at: p.at}}
 	}
 	return p
+}
+
+// statusDeck is how the answered open cases of a working desk are spread
+// over the statuses, most recent first: in progress, waiting for the
+// customer's answer, or owed an answer by someone in the company.
+var statusDeck = []string{cases.Open, cases.WaitingCustomer, cases.Open, cases.WaitingUs, cases.WaitingCustomer,
+	cases.Open, cases.WaitingCustomer, cases.WaitingCustomer, cases.WaitingUs, cases.WaitingCustomer}
+
+// shareStatuses deals the statuses of the deck to the answered open cases
+// planCase left without one, newest first, so that even a small demo shows
+// them all; older cases (later in the deck's rounds) wait on the customer
+// more often.
+func shareStatuses(plans []*casePlan) {
+	var answered []*casePlan
+	for _, p := range plans {
+		if p.status == "" {
+			answered = append(answered, p)
+		}
+	}
+	slices.SortStableFunc(answered, func(a, b *casePlan) int {
+		if c := b.row.updated.Compare(a.row.updated); c != 0 {
+			return c
+		}
+		return strings.Compare(a.row.subject, b.row.subject)
+	})
+	for i, p := range answered {
+		p.status = statusDeck[i%len(statusDeck)]
+		if p.status == cases.Open && i >= len(statusDeck) && i%3 == 0 {
+			p.status = cases.WaitingCustomer
+		}
+	}
 }
 
 // planHero is Grace's case: answered by Alex Morgan by email, with a note
