@@ -248,3 +248,31 @@ func sortedIDs(v []id.ID) []id.ID {
 	slices.Sort(out)
 	return out
 }
+
+// checkCounts compares the inbox counts of a user (kept as running totals)
+// with the cases each view lists.
+func (f *fixture) checkCounts(t *testing.T, userID id.ID, teamIDs []id.ID) {
+	t.Helper()
+	counts, err := f.cases.Counts(f.ctx, userID, teamIDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, view := range cases.Views {
+		q := cases.InboxQuery{View: view, UserID: userID, TeamIDs: teamIDs, Limit: 200}
+		n := 0
+		for {
+			page, err := f.cases.Inbox(f.ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(page.Items)
+			if page.NextCursor == "" {
+				break
+			}
+			q.Cursor = page.NextCursor
+		}
+		if counts[view] != n {
+			t.Fatalf("count of %s is %d, the view lists %d (counts %v)", view, counts[view], n, counts)
+		}
+	}
+}

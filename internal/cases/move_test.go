@@ -198,5 +198,6 @@ func TestNotesMoveMergeSplit(t *testing.T) {
 		if got := f.get(t, manual.ID); got.InteractionCount != 4 {
 			t.Fatalf("the last case has %d interactions, want 4", got.InteractionCount)
 		}
+		f.checkCounts(t, ada.UserID, nil)
 	})
 }

@@ -107,6 +107,7 @@ func TestReply(t *testing.T) {
 		if _, err := f.cases.Reply(f.ctx, ada, 4242, cases.Reply{Body: "x"}); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("reply on an unknown case: %v", err)
 		}
+		f.checkCounts(t, ada.UserID, nil)
 	})
 }
 

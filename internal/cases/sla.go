@@ -366,6 +366,51 @@ func startClocks(c *Case, p *Policy, cal *businesshours.Calendar) {
 	}
 }
 
+// carryClocks finishes moving a case onto another policy (after startClocks
+// gave it the new targets counted from its creation). A clock that was
+// running keeps the business time it has used, so time spent waiting on the
+// customer still does not count: a case that waited and then gets a higher
+// priority is not breached for the wait. A target the new policy already
+// exceeds is due at once (or stays at its missed due). Resolved and closed
+// cases run no clocks.
+func carryClocks(c *Case, old SLA, oldP *Policy, oldCal *businesshours.Calendar, p *Policy, cal *businesshours.Calendar, now time.Time) {
+	if !IsOpen(c.Status) {
+		c.SLA.FirstResponseDue, c.SLA.NextResponseDue, c.SLA.ResolutionDue = nil, nil, nil
+		return
+	}
+	if oldP == nil || p == nil {
+		return
+	}
+	ref := now
+	if old.PausedAt != nil {
+		ref = *old.PausedAt
+	}
+	carry := func(due **time.Time, oldDue *time.Time, oldTarget, target Seconds) {
+		if *due == nil || oldDue == nil || oldTarget <= 0 {
+			return
+		}
+		var used time.Duration
+		if oldDue.After(ref) {
+			used = oldTarget.Duration() - oldCal.Between(ref, *oldDue)
+		} else {
+			used = oldTarget.Duration() + oldCal.Between(*oldDue, ref)
+		}
+		var t time.Time
+		switch left := target.Duration() - used; {
+		case left > 0:
+			t = cal.Add(ref, left)
+		case !oldDue.After(ref):
+			t = *oldDue
+		default:
+			t = ref
+		}
+		*due = &t
+	}
+	carry(&c.SLA.FirstResponseDue, old.FirstResponseDue, oldP.FirstResponse, p.FirstResponse)
+	carry(&c.SLA.NextResponseDue, old.NextResponseDue, oldP.NextResponse, p.NextResponse)
+	carry(&c.SLA.ResolutionDue, old.ResolutionDue, oldP.Resolution, p.Resolution)
+}
+
 // Clock names used in breach and warning events.
 const (
 	ClockFirstResponse = "first_response"

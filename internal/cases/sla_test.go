@@ -195,6 +195,7 @@ func TestSLAPausedWhileWaitingOnCustomer(t *testing.T) {
 		ada := cases.Actor{UserID: f.user(t, "ada@example.com", "Ada Agent"), Name: "Ada Agent"}
 		cal := f.officeHours(t)
 		f.policy(t, cases.Policy{Name: "Standard", CalendarID: &cal, FirstResponse: 3600, Resolution: 8 * 3600})
+		f.policy(t, cases.Policy{Name: "High", Priority: "high", CalendarID: &cal, FirstResponse: 1800, Resolution: 4 * 3600})
 
 		f.set(at(26, 9, 0))
 		kim := caseOf(f.mail(t, "kim@example.com", "Cannot log in"))
@@ -241,6 +242,17 @@ func TestSLAPausedWhileWaitingOnCustomer(t *testing.T) {
 			t.Fatalf("stored %+v, returned %+v", got.SLA, c.SLA)
 		}
 
+		// Lou's priority goes up: the stricter targets count the business
+		// time used before and after the wait, not the wait (20 minutes of
+		// each clock are used by 12:05).
+		f.set(at(27, 12, 5))
+		c = f.update(t, ada, lou, cases.Patch{Priority: ptr("high")})
+		if c.SLA.State != cases.SLAOK || c.SLA.BreachedAt != nil || len(events(f.history(t, lou), "sla_breach")) != 0 {
+			t.Fatalf("raising the priority after a wait breached the case: %+v", c.SLA)
+		}
+		wantDue(t, "high first response", c.SLA.FirstResponseDue, at(27, 12, 15))
+		wantDue(t, "high resolution", c.SLA.ResolutionDue, at(27, 15, 45))
+
 		// Clocks then warn and breach as usual.
 		if n := f.checkSLA(t, at(27, 12, 46)); n != 2 {
 			t.Fatalf("%d cases breached after resuming, want 2", n)
@@ -248,6 +260,14 @@ func TestSLAPausedWhileWaitingOnCustomer(t *testing.T) {
 		c = f.get(t, kim)
 		if c.SLA.State != cases.SLABreached || !same(c.SLA.BreachedAt, ptr(at(27, 12, 45))) {
 			t.Fatalf("after resuming and missing the target: %+v", c.SLA)
+		}
+		if c = f.get(t, lou); !same(c.SLA.BreachedAt, ptr(at(27, 12, 15))) {
+			t.Fatalf("Lou's breach %+v", c.SLA)
+		}
+		// A resolved case has no clocks, whatever its priority becomes.
+		f.update(t, ada, kim, cases.Patch{Status: ptr(cases.Resolved)})
+		if c = f.update(t, ada, kim, cases.Patch{Priority: ptr("high")}); c.SLA.NextDue() != nil {
+			t.Fatalf("re-prioritising a resolved case started clocks: %+v", c.SLA)
 		}
 	})
 }

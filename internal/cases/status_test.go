@@ -146,6 +146,7 @@ func TestStatusFlow(t *testing.T) {
 		if _, err := f.cases.Get(f.ctx, 99); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("unknown case: %v", err)
 		}
+		f.checkCounts(t, agent.UserID, nil)
 	})
 }
 
@@ -185,5 +186,6 @@ func TestCustomerAnswerReopensResolvedCase(t *testing.T) {
 		if c = f.get(t, caseID); c.Status != cases.Closed || c.InteractionCount != 3 {
 			t.Fatalf("closed case after a contact naming it: %s, %d", c.Status, c.InteractionCount)
 		}
+		f.checkCounts(t, ada.UserID, nil)
 	})
 }

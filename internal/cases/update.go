@@ -200,13 +200,14 @@ func (s *Service) updateTx(ctx context.Context, tx *store.Tx, actor Actor, c *Ca
 	}
 	p0, cal := r.policy(c.SLA.PolicyID)
 	if reclock {
-		breached, paused := c.SLA.BreachedAt, c.SLA.PausedAt
+		old, oldP, oldCal := c.SLA, p0, cal
 		p0, cal = r.policyFor(c.Priority, c.TeamID)
 		startClocks(c, p0, cal)
-		c.SLA.BreachedAt, c.SLA.PausedAt = breached, paused
-		if paused != nil {
+		c.SLA.BreachedAt, c.SLA.PausedAt = old.BreachedAt, old.PausedAt
+		if old.PausedAt != nil {
 			c.SLA.State = SLAPaused
 		}
+		carryClocks(c, old, oldP, oldCal, p0, cal, now)
 	}
 	if p.Status != nil && *p.Status != c.Status {
 		if err := s.changeStatus(ctx, tx, actor, c, *p.Status, cal, now, record); err != nil {

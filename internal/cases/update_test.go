@@ -169,6 +169,8 @@ func TestUpdate(t *testing.T) {
 		if _, err := f.cases.Update(f.ctx, ada, 4242, cases.Patch{Subject: ptr("x")}); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("update of an unknown case: %v", err)
 		}
+		f.checkCounts(t, ada.UserID, []id.ID{billing})
+		f.checkCounts(t, bob.UserID, nil)
 	})
 }
 
@@ -233,5 +235,6 @@ func TestConcurrentContactsAndEditsOfOneCase(t *testing.T) {
 		if n := len(events(h, "note")); n != notes {
 			t.Fatalf("%d notes in the history, want %d", n, notes)
 		}
+		f.checkCounts(t, ada.UserID, nil)
 	})
 }
