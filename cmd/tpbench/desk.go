@@ -333,7 +333,6 @@ func sse(args []string) error {
 	return nil
 }
 
-
 // serverRSS reads the server's resident memory from its /metrics.
 func serverRSS(base string) string {
 	body, err := get(http.DefaultClient, base+"/metrics")
