@@ -11,7 +11,7 @@ import (
 // defaultBuffer is how many events a subscription holds before it lags: a
 // page that is a few seconds behind on a busy case catches up, one that stopped
 // reading does not hold memory.
-const defaultBuffer = 64
+const defaultBuffer = 16
 
 // Local is the in-process bus of one node. It is safe for concurrent use.
 type Local struct {

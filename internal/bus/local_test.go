@@ -176,7 +176,7 @@ func TestLocalSlowSubscriberLags(t *testing.T) {
 	slow := l.Subscribe("inbox")
 	fast := l.Subscribe("inbox")
 
-	const batches, perBatch = 10, 50
+	const batches, perBatch = 10, defaultBuffer // a fast reader keeps up with one buffer at a time
 	for b := range batches {
 		done := make(chan struct{})
 		go func() {

@@ -3,8 +3,8 @@ package interaction
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -19,7 +19,8 @@ type Summary struct {
 	LastRatingAt *time.Time `json:"last_rating_at"`
 	// Lifetime is the sum of purchases and orders, per currency.
 	Lifetime []Money `json:"lifetime"`
-	// ContactPoints are the contact points used, most recent first.
+	// ContactPoints are the contact points of the recent history, most
+	// recent first (filled by the caller from a timeline page).
 	ContactPoints []UsedContactPoint `json:"contact_points"`
 }
 
@@ -42,53 +43,50 @@ func (s *Service) Summarize(ctx context.Context, customerID id.ID) (*Summary, er
 	}
 	in := "customer_id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(members)), ",") + ")"
 	sum := &Summary{Lifetime: []Money{}, ContactPoints: []UsedContactPoint{}}
-	// One pass over the customer's rows (through the timeline index) serves
-	// every figure; three aggregate queries read the same rows three times.
-	rows, err := s.db.Query(ctx, "SELECT contact_point_id, kind, value_minor, currency, rating, occurred_at FROM interactions WHERE "+in+
-		" ORDER BY occurred_at DESC", args...)
+	// Both read small partial indexes (interactions_rated, interactions_valued)
+	// instead of the customer's whole history.
+	var rating, at sql.NullInt64
+	err = s.db.QueryRow(ctx, "SELECT rating, occurred_at FROM interactions WHERE "+in+
+		" AND rating IS NOT NULL ORDER BY occurred_at DESC LIMIT 1", args...).Scan(&rating, &at)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("reading the last rating: %w", err)
+	}
+	if rating.Valid {
+		r, t := int(rating.Int64), time.UnixMicro(at.Int64).UTC()
+		sum.LastRating, sum.LastRatingAt = &r, &t
+	}
+	rows, err := s.db.Query(ctx, "SELECT currency, SUM(value_minor) FROM interactions WHERE "+in+
+		" AND value_minor IS NOT NULL AND kind IN ('purchase', 'order') GROUP BY currency ORDER BY currency", args...)
 	if err != nil {
-		return nil, fmt.Errorf("summarizing customer %s: %w", customerID, err)
+		return nil, fmt.Errorf("reading lifetime value: %w", err)
 	}
 	defer rows.Close()
-	used := map[id.ID]int{}
-	lifetime := map[string]int64{}
-	var currencies []string
 	for rows.Next() {
-		var cp, value, rating sql.NullInt64
-		var kind, currency string
-		var at int64
-		if err := rows.Scan(&cp, &kind, &value, &currency, &rating, &at); err != nil {
+		var m Money
+		if err := rows.Scan(&m.Currency, &m.Minor); err != nil {
 			return nil, err
 		}
-		if rating.Valid && sum.LastRating == nil {
-			r, t := int(rating.Int64), time.UnixMicro(at).UTC()
-			sum.LastRating, sum.LastRatingAt = &r, &t
+		sum.Lifetime = append(sum.Lifetime, m)
+	}
+	return sum, rows.Err()
+}
+
+// UsedContactPoints counts the contact points in a page of a timeline, most
+// recent first: the "recent contact points" of the customer panel.
+func UsedContactPoints(items []*Interaction) []UsedContactPoint {
+	out := []UsedContactPoint{}
+	at := map[id.ID]int{}
+	for _, it := range items {
+		if it.ContactPointID == nil {
+			continue
 		}
-		if value.Valid && (kind == "purchase" || kind == "order") {
-			if _, ok := lifetime[currency]; !ok {
-				currencies = append(currencies, currency)
-			}
-			lifetime[currency] += value.Int64
+		k, ok := at[*it.ContactPointID]
+		if !ok {
+			k = len(out)
+			at[*it.ContactPointID] = k
+			out = append(out, UsedContactPoint{ID: *it.ContactPointID, LastAt: it.OccurredAt})
 		}
-		if cp.Valid {
-			k, ok := used[id.ID(cp.Int64)]
-			if !ok {
-				k = len(sum.ContactPoints)
-				used[id.ID(cp.Int64)] = k
-				sum.ContactPoints = append(sum.ContactPoints, UsedContactPoint{ID: id.ID(cp.Int64), LastAt: time.UnixMicro(at).UTC()})
-			}
-			sum.ContactPoints[k].Count++
-		}
+		out[k].Count++
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	slices.Sort(currencies)
-	for _, c := range currencies {
-		sum.Lifetime = append(sum.Lifetime, Money{Minor: lifetime[c], Currency: c})
-	}
-	if len(sum.ContactPoints) > 8 {
-		sum.ContactPoints = sum.ContactPoints[:8]
-	}
-	return sum, nil
+	return out
 }

@@ -116,7 +116,8 @@ func (d *Desk) casePage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].At.After(entries[j].At) })
 
 	data := map[string]any{
-		"Case": c, "Customer": cust, "Entries": entries, "Scope": scope, "Topics": "case:" + c.ID.String() + ",customer:" + cust.ID.String(),
+		"items": page.Items,
+		"Case":  c, "Customer": cust, "Entries": entries, "Scope": scope, "Topics": "case:" + c.ID.String() + ",customer:" + cust.ID.String(),
 		"CaseID": c.ID.String(), "Statuses": cases.Statuses, "Priorities": cases.Priorities,
 	}
 	if page.NextCursor != "" {
@@ -158,17 +159,9 @@ func (d *Desk) caseSurroundings(r *http.Request, v *viewer, c *cases.Case, cust 
 	if err != nil {
 		return err
 	}
-	type usedCP struct {
-		CP     *contactpoint.ContactPoint
-		LastAt time.Time
-		Count  int
-	}
-	var recent []usedCP
-	for _, u := range sum.ContactPoints {
-		if cp := cps[u.ID]; cp != nil {
-			recent = append(recent, usedCP{cp, u.LastAt, u.Count})
-		}
-	}
+	items, _ := data["items"].([]*interaction.Interaction)
+	sum.ContactPoints = interaction.UsedContactPoints(items)
+	recent := recentCPs(sum, cps)
 	users, err := d.Access.ListUsers(ctx)
 	if err != nil {
 		return err
@@ -234,6 +227,23 @@ func (d *Desk) caseSurroundings(r *http.Request, v *viewer, c *cases.Case, cust 
 	data["ReplyKey"] = newKey()
 	data["TagText"] = strings.Join(c.Tags, ", ")
 	return nil
+}
+
+// usedCP is a contact point in the customer panel.
+type usedCP struct {
+	CP     *contactpoint.ContactPoint
+	LastAt time.Time
+	Count  int
+}
+
+func recentCPs(sum *interaction.Summary, cps map[id.ID]*contactpoint.ContactPoint) []usedCP {
+	var out []usedCP
+	for _, u := range sum.ContactPoints {
+		if cp := cps[u.ID]; cp != nil {
+			out = append(out, usedCP{cp, u.LastAt, u.Count})
+		}
+	}
+	return out
 }
 
 // consentChannel is the consent a contact point's channel needs for a reply

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/touchpoint-hub/touchpoint/internal/cases"
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
 )
@@ -57,6 +58,7 @@ func (d *Desk) customerPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 		d.fail(w, r, v, err)
 		return
 	}
+	sum.ContactPoints = interaction.UsedContactPoints(page.Items)
 	cps, _, err := d.contactPoints(r)
 	if err != nil {
 		d.fail(w, r, v, err)
@@ -76,9 +78,20 @@ func (d *Desk) customerPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 		return
 	}
 	data := map[string]any{"Customer": cust, "Entries": entries, "Cases": all, "Summary": sum, "Reasons": reasons,
+		"RecentCPs": recentCPs(sum, cps), "OpenOthers": openOnly(all),
 		"Topics": "customer:" + cust.ID.String()}
 	if page.NextCursor != "" {
 		data["Older"] = "/customers/" + cust.ID.String() + "?cursor=" + page.NextCursor
 	}
 	d.render(w, r, "customer", v, data)
+}
+
+func openOnly(all []*cases.Case) []*cases.Case {
+	var out []*cases.Case
+	for _, c := range all {
+		if cases.IsOpen(c.Status) {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -116,7 +116,8 @@ var funcs = template.FuncMap{
 		}
 		return strings.Repeat("★", *r) + strings.Repeat("☆", max(0, 5-*r))
 	},
-	"add": func(a, b int) int { return a + b },
+	"describe": describe,
+	"add":      func(a, b int) int { return a + b },
 	"plural": func(n int, one, many string) string {
 		if n == 1 {
 			return "1 " + one
@@ -202,4 +203,58 @@ func dueText(t time.Time, ok bool, now time.Time) string {
 		return "overdue by " + span(-d)
 	}
 	return "due in " + span(d)
+}
+
+// describe says in words what a history entry changed.
+func describe(kind string, detail map[string]any) string {
+	str := func(k string) string {
+		v, ok := detail[k]
+		if !ok || v == nil {
+			return "none"
+		}
+		return strings.ReplaceAll(fmt.Sprint(v), "_", " ")
+	}
+	switch kind {
+	case "created":
+		return "opened the case (" + str("status") + ", " + str("priority") + ")"
+	case "status", "priority", "reason", "subject", "team":
+		s := kind + " " + str("from") + " → " + str("to")
+		if b, ok := detail["because"]; ok {
+			s += " (" + fmt.Sprint(b) + ")"
+		}
+		return s
+	case "reopened":
+		return "reopened (" + str("from") + " → " + str("to") + ")"
+	case "assigned":
+		return "owner " + str("from") + " → " + str("to")
+	case "tags":
+		return "tags " + str("from") + " → " + str("to")
+	case "note":
+		return "added an internal note"
+	case "resolution":
+		return "resolution: " + str("to")
+	case "interaction_linked":
+		s := str("direction") + " " + str("kind") + " joined"
+		if _, ok := detail["opened_case"]; ok {
+			s += " and opened the case"
+		}
+		return s
+	case "interaction_moved_in":
+		return "a contact was moved here from case " + str("from")
+	case "interaction_moved_out":
+		return "a contact was moved to case " + str("to")
+	case "merged_into":
+		return "merged into case " + str("case_id")
+	case "merged_from":
+		return "case " + str("case_id") + " was merged into this one"
+	case "split":
+		return str("interactions") + " contacts split off into case " + str("case_id")
+	case "split_from":
+		return "split off from case " + str("case_id")
+	case "sla_warning":
+		return str("clock") + " target near (due " + str("due") + ")"
+	case "sla_breach":
+		return str("clock") + " target missed (was due " + str("due") + ")"
+	}
+	return strings.ReplaceAll(kind, "_", " ")
 }

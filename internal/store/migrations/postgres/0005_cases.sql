@@ -123,3 +123,8 @@ CREATE TABLE canned_responses (
 CREATE INDEX interactions_case ON interactions (case_id, occurred_at, id) WHERE case_id IS NOT NULL;
 -- Replies from the desk: queued until a channel adapter delivers them.
 ALTER TABLE interactions ADD COLUMN delivery_status TEXT NOT NULL DEFAULT '';
+-- The desk's customer panel: the last rating and the lifetime value, read
+-- without walking a customer's whole history. Page views carry neither, so
+-- ingest does not pay for these.
+CREATE INDEX interactions_rated ON interactions (customer_id, occurred_at) WHERE rating IS NOT NULL;
+CREATE INDEX interactions_valued ON interactions (customer_id) WHERE value_minor IS NOT NULL;
