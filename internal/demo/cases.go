@@ -9,11 +9,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/app"
-	"github.com/touchpoint-hub/touchpoint/internal/businesshours"
 	"github.com/touchpoint-hub/touchpoint/internal/cases"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
@@ -29,19 +27,19 @@ const recentCase = 10 * day
 
 // caseRow is a demo case as the history left it.
 type caseRow struct {
-	id         id.ID
-	customer   id.ID
-	name       string // the customer's
-	subject    string
-	reason     string
-	channel    string
-	cp         id.ID
-	created    time.Time
-	updated    time.Time
-	firstResp  *time.Time
-	lastOut    *time.Time
-	key        cpKey       // the contact point that opened it, in the catalog
-	inbound    []time.Time // the customer's contacts on the case, oldest first
+	id        id.ID
+	customer  id.ID
+	name      string // the customer's
+	subject   string
+	reason    string
+	channel   string
+	cp        id.ID
+	created   time.Time
+	updated   time.Time
+	firstResp *time.Time
+	lastOut   *time.Time
+	key       cpKey       // the contact point that opened it, in the catalog
+	inbound   []time.Time // the customer's contacts on the case, oldest first
 }
 
 // lastInbound is the customer's latest contact on the case.
@@ -64,13 +62,6 @@ type casePlan struct {
 	reply    *interaction.Input
 	notes    []plannedNote
 	hero     bool
-	// filled in as the plan is carried out
-	added []addedNote
-}
-
-type addedNote struct {
-	id id.ID
-	at time.Time
 }
 
 type plannedNote struct {
@@ -83,10 +74,11 @@ type plannedNote struct {
 // center gives them: those untouched for more than ten days are resolved or
 // closed, most recent ones stay open in every status, with priorities,
 // teams, owners, tags, answers and internal notes; Grace's case comes first.
-// Then the SLA clocks are set from the cases' real times. The case service
-// does the work; its clock is the wall clock, so afterwards the times of
-// what was done are moved back into the story (demo data only, in SQL).
-func workCases(ctx context.Context, s *app.Services, d *desk, users map[string]id.ID, hero id.ID, cps []id.ID, opt Options) error {
+// The case service does the work, one step at a time in the order of the
+// story, with its clock (clock) at the time of each step; the SLA job looks
+// at the clocks before each step, so warnings and breaches fall where they
+// did. The caller puts the wall clock back and lets the SLA job catch up.
+func workCases(ctx context.Context, s *app.Services, d *desk, users map[string]id.ID, hero id.ID, cps []id.ID, opt Options, clock *storyClock) error {
 	var v string
 	err := s.DB.QueryRow(ctx, "SELECT value FROM settings WHERE key = ?", CasesKey).Scan(&v)
 	if err == nil {
@@ -95,7 +87,6 @@ func workCases(ctx context.Context, s *app.Services, d *desk, users map[string]i
 	if !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("reading %s: %w", CasesKey, err)
 	}
-	began := time.Now().UTC()
 	rows, err := readCases(ctx, s.DB)
 	if err != nil {
 		return err
@@ -111,116 +102,75 @@ func workCases(ctx context.Context, s *app.Services, d *desk, users map[string]i
 	}
 	var plans []*casePlan
 	var heroPlan *casePlan
+	var latest time.Time // of the work on the other cases
 	for _, row := range rows {
 		row.key = numContactPoints
 		if k, ok := keyOf[row.cp]; ok {
 			row.key = k
 		}
-		var p *casePlan
 		if row.id == hero {
-			p = planHero(row, cps, opt.Now)
-			heroPlan = p
-		} else {
-			p = planCase(row, opt.Seed, now, cps)
+			heroPlan = planHero(row, cps, opt.Now)
+			continue
 		}
+		p := planCase(row, opt.Seed, now, cps)
+		plans = append(plans, p)
+		latest = maxTime(latest, maxTime(p.at, row.updated))
+	}
+	shareStatuses(plans)
+	if heroPlan != nil {
+		// Grace's case is the one the agent sees first: its last note is
+		// the desk's latest work.
+		last := &heroPlan.notes[len(heroPlan.notes)-1]
+		if !last.at.After(latest) {
+			last.at = latest.Add(time.Second)
+			if last.at.After(now) {
+				last.at = latest.Add(time.Microsecond)
+			}
+		}
+		heroPlan.at = last.at.Add(-2 * time.Minute)
+		plans = append(plans, heroPlan)
+	}
+
+	// The steps, in the order they happened.
+	type step struct {
+		at time.Time
+		do func() error
+	}
+	var steps []step
+	for _, p := range plans {
 		if p.reply != nil {
 			p.reply.StaffName = names[p.replier()]
 			if uid, ok := users[p.replier()]; ok {
 				p.reply.StaffID = &uid
 			}
-			p.reply.Content = cases.RenderCanned(p.reply.Content, cases.CannedVars(&cases.Case{ID: row.id, Subject: row.subject},
-				row.name, p.reply.StaffName))
+			p.reply.Content = cases.RenderCanned(p.reply.Content, cases.CannedVars(&cases.Case{ID: p.row.id, Subject: p.row.subject},
+				p.row.name, p.reply.StaffName))
+			steps = append(steps, step{p.reply.OccurredAt, p.sendReply(ctx, s, users)})
 		}
-		plans = append(plans, p)
-	}
-	shareStatuses(plans)
-
-	// The answers, as the desk's reply records them, at the time they were given.
-	var replies []interaction.Input
-	var replied []*casePlan
-	for _, p := range plans {
-		if p.reply != nil {
-			replies = append(replies, *p.reply)
-			replied = append(replied, p)
+		if cases.IsOpen(p.status) {
+			steps = append(steps, step{p.at, func() error { return p.carryOut(ctx, s.Cases, d, users, names, true, true) }})
+		} else {
+			// Triaged when it was first looked at, resolved later.
+			steps = append(steps, step{p.triagedAt(), func() error { return p.carryOut(ctx, s.Cases, d, users, names, true, false) }},
+				step{p.at, func() error { return p.carryOut(ctx, s.Cases, d, users, names, false, true) }})
 		}
-	}
-	replyIDs := map[*casePlan]id.ID{}
-	for from := 0; from < len(replies); from += interaction.MaxBatch {
-		to := min(from+interaction.MaxBatch, len(replies))
-		res, err := s.Interactions.Record(ctx, replies[from:to])
-		if err != nil {
-			return fmt.Errorf("recording the answers on demo cases: %w", err)
-		}
-		for i, r := range res {
-			replyIDs[replied[from+i]] = r.ID
+		for _, n := range p.notes {
+			steps = append(steps, step{n.at, func() error { return addNote(ctx, s.Cases, users, names, p.row.id, n) }})
 		}
 	}
-
-	// Status, priority, team, owner, tags, resolution and notes, by the
-	// case service, several cases at once.
-	jobs := make(chan *casePlan)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range jobs {
-				if err := p.carryOut(ctx, s.Cases, d, users, names); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for _, p := range plans {
-		jobs <- p
-	}
-	close(jobs)
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-
-	cal, err := d.calendar()
-	if err != nil {
-		return err
-	}
-	if err := backdateWork(ctx, s.DB, plans, replyIDs, began, d, cal, now); err != nil {
-		return err
-	}
-	// The clocks that run now: warnings and breaches as the SLA job finds them.
-	for range 50 {
-		var due int
-		if err := s.DB.QueryRow(ctx, "SELECT COUNT(*) FROM cases WHERE sla_check_at IS NOT NULL AND sla_check_at <= ?",
-			time.Now().UnixMicro()).Scan(&due); err != nil {
+	slices.SortStableFunc(steps, func(a, b step) int { return a.at.Compare(b.at) })
+	for _, st := range steps {
+		clock.set(st.at)
+		if err := catchUpSLA(ctx, s.Cases); err != nil {
 			return err
 		}
-		if due == 0 {
-			break
-		}
-		if _, err := s.Cases.CheckSLA(ctx); err != nil {
-			return fmt.Errorf("checking the SLA clocks of the demo cases: %w", err)
+		if err := st.do(); err != nil {
+			return err
 		}
 	}
-	if heroPlan != nil {
-		// Grace's case is the one the agent sees first.
-		err := s.DB.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-			var latest int64
-			if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(updated_at), 0) FROM cases WHERE id <> ?", hero).Scan(&latest); err != nil {
-				return err
-			}
-			at := max(heroPlan.at.UnixMicro(), latest+1000)
-			_, err := tx.Exec(ctx, "UPDATE cases SET updated_at = ? WHERE id = ?", at, hero)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("putting the hero case first: %w", err)
-		}
+	clock.set(now)
+	if err := catchUpSLA(ctx, s.Cases); err != nil {
+		return err
 	}
 	return s.DB.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		_, err := tx.Exec(ctx, "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", CasesKey,
@@ -229,11 +179,29 @@ func workCases(ctx context.Context, s *app.Services, d *desk, users map[string]i
 	})
 }
 
-// readCases reads the cases and the times of their contacts.
+// catchUpSLA runs the SLA job until a round changes no case's SLA state
+// (a round looks at up to 500 due cases; a step of the story makes few due).
+func catchUpSLA(ctx context.Context, svc *cases.Service) error {
+	for range 100 {
+		n, err := svc.CheckSLA(ctx)
+		if err != nil {
+			return fmt.Errorf("checking the SLA clocks of the demo cases: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+	}
+	return nil
+}
+
+// readCases reads the cases not worked yet and the times of their contacts.
 func readCases(ctx context.Context, db *store.DB) ([]*caseRow, error) {
+	// Every worked case has a team: a Fill that stopped while working the
+	// cases goes on with those it had not reached.
 	rs, err := db.Query(ctx, `SELECT c.id, c.customer_id, COALESCE(cu.name, ''), c.subject, c.reason, c.channel, c.contact_point_id,
 		c.created_at, c.updated_at, c.first_response_at, c.last_outbound_at
-		FROM cases c LEFT JOIN customers cu ON cu.id = c.customer_id WHERE c.merged_into IS NULL ORDER BY c.created_at, c.id`)
+		FROM cases c LEFT JOIN customers cu ON cu.id = c.customer_id WHERE c.merged_into IS NULL AND c.team_id IS NULL
+		ORDER BY c.created_at, c.id`)
 	if err != nil {
 		return nil, fmt.Errorf("reading the demo cases: %w", err)
 	}
@@ -315,14 +283,14 @@ func planCase(row *caseRow, seed int64, now time.Time, cps []id.ID) *casePlan {
 		}
 		last := row.updated
 		if !live && row.firstResp == nil {
-			p.reply = answer(row, cps, clampTime(row.created.Add(jitter(r, 40*time.Minute, 7*time.Hour)), row.created, latest))
+			p.reply = answer(row, cps, squeeze(r, row.created.Add(jitter(r, 40*time.Minute, 7*time.Hour)), row.created, latest))
 			last = maxTime(last, p.reply.OccurredAt)
 		}
 		wait := jitter(r, 15*time.Minute, 2*time.Hour)
 		if r.Float64() < 0.3 {
 			wait = jitter(r, 3*time.Hour, 40*time.Hour)
 		}
-		p.at = clampTime(last.Add(wait), last, latest)
+		p.at = squeeze(r, last.Add(wait), last, latest)
 		if r.Float64() < 0.9 {
 			p.owner = ownerFor(r, p.team, row)
 		}
@@ -348,7 +316,7 @@ func planCase(row *caseRow, seed int64, now time.Time, cps []id.ID) *casePlan {
 				gap := row.inbound[1].Sub(row.inbound[0])
 				at = row.inbound[0].Add(gap / 2)
 			}
-			p.reply = answer(row, cps, clampTime(at, row.created, latest))
+			p.reply = answer(row, cps, squeeze(r, at, row.created, latest))
 			lastOut = &p.reply.OccurredAt
 		}
 		// A customer who wrote again since the answer waits on us; the
@@ -361,7 +329,7 @@ func planCase(row *caseRow, seed int64, now time.Time, cps []id.ID) *casePlan {
 	if p.reply != nil {
 		last = maxTime(last, p.reply.OccurredAt)
 	}
-	p.at = clampTime(last.Add(jitter(r, 3*time.Minute, 50*time.Minute)), last, latest)
+	p.at = squeeze(r, last.Add(jitter(r, 3*time.Minute, 50*time.Minute)), last, latest)
 	p.tags = tagsFor(r, row, p.priority)
 	if r.Float64() < 0.3 {
 		author := p.owner
@@ -501,222 +469,83 @@ func callbackText(reason string) string {
 	return "answered the question and confirmed by email."
 }
 
-// carryOut has the case service make the plan's changes.
-func (p *casePlan) carryOut(ctx context.Context, svc *cases.Service, d *desk, users map[string]id.ID, names map[string]string) error {
+// sendReply records the answer on the case: what the desk's reply records,
+// at the time it was given, under the demo's source so that a resumed Fill
+// finds it again. Grace's answer goes through the desk's reply itself.
+func (p *casePlan) sendReply(ctx context.Context, s *app.Services, users map[string]id.ID) func() error {
+	return func() error {
+		if p.hero {
+			actor := cases.Actor{UserID: users[heroAgent], Name: p.reply.StaffName}
+			_, err := s.Cases.Reply(ctx, actor, p.row.id, cases.Reply{ContactPointID: p.reply.ContactPointID,
+				Subject: p.reply.Subject, Body: p.reply.Content, IdempotencyKey: heroPrefix + "reply"})
+			if err != nil {
+				return fmt.Errorf("answering the hero case: %w", err)
+			}
+			return nil
+		}
+		if _, err := s.Interactions.Record(ctx, []interaction.Input{*p.reply}); err != nil {
+			return fmt.Errorf("answering demo case %s: %w", p.row.id, err)
+		}
+		return nil
+	}
+}
+
+// carryOut has the case service make the plan's changes: the triage
+// (priority, team, owner, tags), the status (and resolution), or both.
+func (p *casePlan) carryOut(ctx context.Context, svc *cases.Service, d *desk, users map[string]id.ID, names map[string]string, triage, settle bool) error {
 	actor := cases.Actor{Name: "Sam Rivera", UserID: users["supervisor@demo.example"]}
 	if p.owner != "" {
 		actor = cases.Actor{Name: names[p.owner], UserID: users[p.owner]}
 	}
-	patch := cases.Patch{Status: &p.status, Priority: &p.priority}
-	if t, ok := d.teams[p.team]; ok {
-		patch.TeamID = cases.OptionalID{Set: true, ID: t}
+	var patch cases.Patch
+	if triage {
+		patch.Priority = &p.priority
+		if t, ok := d.teams[p.team]; ok {
+			patch.TeamID = cases.OptionalID{Set: true, ID: t}
+		}
+		if uid, ok := users[p.owner]; ok && p.owner != "" {
+			patch.OwnerID = cases.OptionalID{Set: true, ID: uid}
+		}
+		if len(p.tags) > 0 {
+			patch.AddTags = p.tags
+		}
 	}
-	if uid, ok := users[p.owner]; ok && p.owner != "" {
-		patch.OwnerID = cases.OptionalID{Set: true, ID: uid}
-	}
-	if len(p.tags) > 0 {
-		patch.AddTags = p.tags
-	}
-	if !cases.IsOpen(p.status) {
-		res := resolutionFor(p.row, p.status)
-		patch.Resolution = &res
+	if settle {
+		patch.Status = &p.status
+		if !cases.IsOpen(p.status) {
+			res := resolutionFor(p.row, p.status)
+			patch.Resolution = &res
+		}
 	}
 	if _, err := svc.Update(ctx, actor, p.row.id, patch); err != nil {
 		return fmt.Errorf("working demo case %s: %w", p.row.id, err)
 	}
-	if len(p.notes) == 0 {
-		return nil
+	return nil
+}
+
+// triagedAt is when an agent first looked at the case: a quarter of the way
+// from its opening to the first answer or the resolution.
+func (p *casePlan) triagedAt() time.Time {
+	first := p.at
+	if p.reply != nil && p.reply.OccurredAt.Before(first) {
+		first = p.reply.OccurredAt
 	}
-	have, err := svc.Notes(ctx, p.row.id)
+	return p.row.created.Add(max(first.Sub(p.row.created)/4, 0))
+}
+
+// addNote adds an internal note, unless a resumed Fill added it before.
+func addNote(ctx context.Context, svc *cases.Service, users map[string]id.ID, names map[string]string, caseID id.ID, n plannedNote) error {
+	have, err := svc.Notes(ctx, caseID)
 	if err != nil {
 		return err
 	}
-	for _, n := range p.notes {
-		if slices.ContainsFunc(have, func(h *cases.Note) bool { return h.Body == n.body }) {
-			continue
-		}
-		note, err := svc.AddNote(ctx, cases.Actor{Name: names[n.author], UserID: users[n.author]}, p.row.id, n.body)
-		if err != nil {
-			return fmt.Errorf("adding a note to demo case %s: %w", p.row.id, err)
-		}
-		p.added = append(p.added, addedNote{note.ID, n.at})
-	}
-	return nil
-}
-
-// backdateWork moves what the case service did at the wall clock to the
-// times of the story: the cases' last change, resolution and pause, the
-// history entries and notes. Then it sets the SLA clocks of the open cases
-// from their real creation and answer times (the service counted them from
-// the moment the history was recorded) and lets the SLA job look at them;
-// resolved cases get the state their clocks would have ended in.
-func backdateWork(ctx context.Context, db *store.DB, plans []*casePlan, replyIDs map[*casePlan]id.ID, since time.Time,
-	d *desk, cal *businesshours.Calendar, now time.Time) error {
-	const chunk = 400
-	for from := 0; from < len(plans); from += chunk {
-		part := plans[from:min(from+chunk, len(plans))]
-		err := db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-			for _, p := range part {
-				if err := p.backdate(ctx, tx, replyIDs[p], since, d, cal, now); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("dating the work on the demo cases: %w", err)
-		}
-	}
-	return nil
-}
-
-func (p *casePlan) backdate(ctx context.Context, tx *store.Tx, replyID id.ID, since time.Time, d *desk, cal *businesshours.Calendar, now time.Time) error {
-	c := p.row.id
-	for _, n := range p.added {
-		at := n.at.UnixMicro()
-		if _, err := tx.Exec(ctx, "UPDATE case_notes SET created_at = ? WHERE id = ?", at, n.id); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "UPDATE case_events SET at = ? WHERE case_id = ? AND kind = 'note' AND at >= ? AND detail LIKE ?",
-			at, c, since.UnixMicro(), `%"note_id":"`+n.id.String()+`"%`); err != nil {
-			return err
-		}
-	}
-	if replyID != 0 {
-		if _, err := tx.Exec(ctx, "UPDATE case_events SET at = ? WHERE case_id = ? AND at >= ? AND detail LIKE ?",
-			p.reply.OccurredAt.UnixMicro(), c, since.UnixMicro(), `%"interaction_id":"`+replyID.String()+`"%`); err != nil {
-			return err
-		}
-	}
-	// Warnings and breaches the service found at the wall clock are dropped;
-	// the SLA job finds the real ones once the clocks are set below.
-	if _, err := tx.Exec(ctx, "DELETE FROM case_events WHERE case_id = ? AND at >= ? AND kind IN ('sla_warning', 'sla_breach')",
-		c, since.UnixMicro()); err != nil {
-		return err
-	}
-	at := p.at.UnixMicro()
-	if _, err := tx.Exec(ctx, "UPDATE case_events SET at = ? WHERE case_id = ? AND at >= ?", at, c, since.UnixMicro()); err != nil {
-		return err
-	}
-	closedAt := clampTime(p.at.Add(3*day), p.at, maxTime(p.at, now)).UnixMicro()
-
-	// The SLA clocks, as the policy gives them from the case's real times.
-	pol := d.policyFor(p.priority, p.team)
-	created := p.row.created
-	firstResp := p.row.firstResp
-	lastOut := p.row.lastOut
-	if p.reply != nil {
-		t := p.reply.OccurredAt
-		if firstResp == nil || t.Before(*firstResp) {
-			firstResp = &t
-		}
-		if lastOut == nil || t.After(*lastOut) {
-			lastOut = &t
-		}
-	}
-	lastIn := p.row.lastInbound()
-	due := func(target cases.Seconds, from time.Time) *time.Time {
-		if pol == nil || target <= 0 {
-			return nil
-		}
-		t := cal.Add(from, target.Duration())
-		return &t
-	}
-	var polID *id.ID
-	if pol != nil {
-		polID = &pol.ID
-	}
-	if !cases.IsOpen(p.status) {
-		// Closed clocks: breached if the answer or the resolution came late.
-		state := cases.SLANone
-		var breached *time.Time
-		if pol != nil {
-			state = cases.SLAOK
-			if fr := due(pol.FirstResponse, created); fr != nil && (firstResp == nil && p.at.After(*fr) || firstResp != nil && firstResp.After(*fr)) {
-				breached = fr
-			}
-			if res := due(pol.Resolution, created); res != nil && p.at.After(*res) && (breached == nil || res.Before(*breached)) {
-				breached = res
-			}
-			if breached != nil {
-				state = cases.SLABreached
-			}
-		}
-		_, err := tx.Exec(ctx, `UPDATE cases SET updated_at = ?, resolved_at = ?, closed_at = CASE WHEN closed_at IS NULL THEN NULL ELSE CAST(? AS BIGINT) END,
-			sla_paused_at = NULL, sla_policy_id = ?, first_response_due = NULL, next_response_due = NULL, resolution_due = NULL,
-			sla_state = ?, sla_breached_at = ?, sla_check_at = NULL WHERE id = ?`,
-			at, at, closedAt, idOrNil(polID), state, timeOrNil(breached), c)
-		return err
-	}
-	var frDue, nrDue, resDue *time.Time
-	if pol != nil {
-		if firstResp == nil {
-			frDue = due(pol.FirstResponse, created)
-		} else if lastOut == nil || lastIn.After(*lastOut) {
-			nrDue = due(pol.NextResponse, lastIn)
-		}
-		resDue = due(pol.Resolution, created)
-	}
-	state, check, paused := cases.SLAOK, any(time.Now().UnixMicro()), any(nil)
-	switch {
-	case pol == nil:
-		state, check = cases.SLANone, nil
-	case p.status == cases.WaitingCustomer:
-		state, check, paused = cases.SLAPaused, nil, at
-	}
-	_, err := tx.Exec(ctx, `UPDATE cases SET updated_at = ?, sla_paused_at = ?, sla_policy_id = ?, first_response_due = ?,
-		next_response_due = ?, resolution_due = ?, sla_state = ?, sla_breached_at = NULL, sla_check_at = ? WHERE id = ?`,
-		at, paused, idOrNil(polID), timeOrNil(frDue), timeOrNil(nrDue), timeOrNil(resDue), state, check, c)
-	return err
-}
-
-func idOrNil(v *id.ID) any {
-	if v == nil {
+	if slices.ContainsFunc(have, func(h *cases.Note) bool { return h.Body == n.body }) {
 		return nil
 	}
-	return int64(*v)
-}
-
-func timeOrNil(t *time.Time) any {
-	if t == nil {
-		return nil
+	if _, err := svc.AddNote(ctx, cases.Actor{Name: names[n.author], UserID: users[n.author]}, caseID, n.body); err != nil {
+		return fmt.Errorf("adding a note to demo case %s: %w", caseID, err)
 	}
-	return t.UnixMicro()
-}
-
-// calendar is the contact center's calendar, parsed.
-func (d *desk) calendar() (*businesshours.Calendar, error) {
-	return businesshours.Parse(d.cal.Name, d.cal.Timezone, d.cal.Week, d.cal.Holidays)
-}
-
-// policyFor picks the policy as the case service does: the most specific
-// enabled one, team and priority before team before priority before any.
-func (d *desk) policyFor(priority, team string) *cases.Policy {
-	var best *cases.Policy
-	bestScore := -1
-	teamID, hasTeam := d.teams[team]
-	for _, p := range d.policy {
-		if p.Disabled {
-			continue
-		}
-		score := 0
-		if p.TeamID != nil {
-			if !hasTeam || *p.TeamID != teamID {
-				continue
-			}
-			score += 2
-		}
-		if p.Priority != "" {
-			if p.Priority != priority {
-				continue
-			}
-			score++
-		}
-		if score > bestScore {
-			best, bestScore = p, score
-		}
-	}
-	return best
+	return nil
 }
 
 // ---- what the desk decides, by reason ----
@@ -880,12 +709,17 @@ func jitter(r *rand.Rand, lo, hi time.Duration) time.Duration {
 	return lo + time.Duration(r.Int64N(int64(hi-lo)+1))
 }
 
-func clampTime(t, lo, hi time.Time) time.Time {
-	if t.After(hi) {
-		t = hi
-	}
-	if t.Before(lo) {
-		t = lo
+// squeeze keeps t within [lo, hi]: a t beyond hi (the story's present)
+// becomes a random moment between lo and hi, so that the desk's latest work
+// does not pile up at one instant.
+func squeeze(r *rand.Rand, t, lo, hi time.Time) time.Time {
+	switch {
+	case !hi.After(lo):
+		return lo
+	case t.After(hi):
+		return lo.Add(time.Duration(r.Int64N(int64(hi.Sub(lo)) + 1)))
+	case t.Before(lo):
+		return lo
 	}
 	return t
 }
@@ -906,4 +740,3 @@ func countCases(ctx context.Context, db *store.DB) (all, open int, err error) {
 	}
 	return all, open, err
 }
-

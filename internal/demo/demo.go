@@ -10,6 +10,13 @@
 // people who reach the cart or the checkout page leave it to call or write
 // and ask (reasons "shipping_charges" and "delivery_time").
 //
+// The desk is set up the way a contact center runs it (contact reasons,
+// teams, business hours, SLA policies, canned responses), and the cases the
+// contacts opened have been worked: old ones resolved or closed, recent ones
+// open in every status. The first case an agent sees is Grace Whitman's: a
+// late TV and a delivery charge the checkout never showed, followed up by
+// phone, email, web chat, at the store counter and at the kiosk, one case.
+//
 // Fill is for `touchpoint serve --demo` and `touchpoint demo`; Generator
 // yields the same kind of data in batches, for benchmarks at any scale.
 package demo
@@ -132,13 +139,19 @@ func Fill(ctx context.Context, s *app.Services, opt Options) (*Summary, error) {
 		return nil, err
 	}
 	var dk *desk
+	clock := &storyClock{}
 	if s.Cases != nil {
+		// The case service works on the story's time until the cases are
+		// worked (see historyLinker and workCases).
+		clock.set(opt.Now)
+		s.Cases.SetClock(clock.now)
+		defer s.Cases.SetClock(time.Now)
 		// Reasons first: a case keeps only a reason the taxonomy knows.
 		if dk, err = setUpDesk(ctx, s, opt.Now); err != nil {
 			<-usersDone
 			return nil, err
 		}
-		s.Interactions.SetCaseLinker(historyLinker{s.Cases})
+		s.Interactions.SetCaseLinker(historyLinker{s.Cases, clock})
 		defer s.Interactions.SetCaseLinker(s.Cases)
 	}
 	w := newWorld(cps, opt.Now, opt.Months)
@@ -160,7 +173,12 @@ func Fill(ctx context.Context, s *app.Services, opt Options) (*Summary, error) {
 		if err := setTeamMembers(ctx, s.Access, dk, users); err != nil {
 			return nil, err
 		}
-		if err := workCases(ctx, s, dk, users, hero, cps, opt); err != nil {
+		if err := workCases(ctx, s, dk, users, hero, cps, opt, clock); err != nil {
+			return nil, err
+		}
+		// Back to the wall clock: the SLA job finds what is due by now.
+		s.Cases.SetClock(time.Now)
+		if err := catchUpSLA(ctx, s.Cases); err != nil {
 			return nil, err
 		}
 		log.Debug("demo: cases worked", "took", time.Since(began).Round(time.Millisecond))

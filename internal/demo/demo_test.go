@@ -167,7 +167,9 @@ func TestFill(t *testing.T) {
 			start.UnixMicro(), testNow.UnixMicro()).Scan(&outside); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM interactions WHERE source <> ? OR external_id IS NULL", Source).Scan(&other); err != nil {
+		// (But for Alex Morgan's answer to Grace, sent from the desk.)
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM interactions WHERE (source <> ? OR external_id IS NULL)
+			AND NOT (source = 'desk' AND external_id LIKE 'reply:%:hero-reply')`, Source).Scan(&other); err != nil {
 			t.Fatal(err)
 		}
 		if outside != 0 || other != 0 {
@@ -188,8 +190,9 @@ func TestFillResumes(t *testing.T) {
 			t.Fatal(err)
 		}
 		desk := deskCounts(t, db)
+		// As if it had stopped before either mark was written.
 		if err := db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-			_, err := tx.Exec(ctx, "DELETE FROM settings WHERE key = ?", FilledKey)
+			_, err := tx.Exec(ctx, "DELETE FROM settings WHERE key IN (?, ?)", FilledKey, CasesKey)
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -232,19 +235,20 @@ type deskSize struct {
 func deskCounts(t *testing.T, db *store.DB) deskSize {
 	t.Helper()
 	var d deskSize
-	for q, v := range map[string]*int{
-		"SELECT COUNT(*) FROM contact_reasons":    &d.Reasons,
-		"SELECT COUNT(*) FROM teams":              &d.Teams,
-		"SELECT COUNT(*) FROM team_members":       &d.Members,
-		"SELECT COUNT(*) FROM business_calendars": &d.Calendars,
-		"SELECT COUNT(*) FROM sla_policies":       &d.Policies,
-		"SELECT COUNT(*) FROM canned_responses":   &d.Canned,
-		"SELECT COUNT(*) FROM case_notes":         &d.Notes,
-		"SELECT COUNT(*) FROM interactions WHERE case_id IS NOT NULL AND direction = 'outbound'": &d.Replies,
+	for _, c := range []struct {
+		table string
+		n     *int
+	}{
+		{"contact_reasons", &d.Reasons}, {"teams", &d.Teams}, {"team_members", &d.Members}, {"business_calendars", &d.Calendars},
+		{"sla_policies", &d.Policies}, {"canned_responses", &d.Canned}, {"case_notes", &d.Notes},
 	} {
-		if err := db.QueryRow(context.Background(), q).Scan(v); err != nil {
-			t.Fatalf("%s: %v", q, err)
+		if err := db.QueryRow(context.Background(), "SELECT COUNT(*) FROM "+c.table).Scan(c.n); err != nil {
+			t.Fatalf("counting %s: %v", c.table, err)
 		}
+	}
+	err := db.QueryRow(context.Background(), "SELECT COUNT(*) FROM interactions WHERE case_id IS NOT NULL AND direction = 'outbound'").Scan(&d.Replies)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return d
 }

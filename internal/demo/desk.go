@@ -158,12 +158,10 @@ Kind regards,
 Voltmart customer service`},
 }
 
-// desk holds the ids of what setUpDesk made or found.
+// desk holds what setUpDesk made or found.
 type desk struct {
-	teams   map[string]id.ID // by name
-	canned  map[string]*cases.Canned
-	policy  []*cases.Policy
-	cal     *cases.Calendar
+	teams  map[string]id.ID // by name
+	canned map[string]*cases.Canned
 }
 
 // setUpDesk makes the taxonomy, the teams (without members: the sign-ins
@@ -197,18 +195,16 @@ func setUpDesk(ctx context.Context, s *app.Services, now time.Time) (*desk, erro
 	if err != nil {
 		return nil, err
 	}
-	d.cal = cal
 	pols, err := s.Cases.Policies(ctx)
 	if err != nil {
 		return nil, err
 	}
-	byName := map[string]*cases.Policy{}
+	byName := map[string]bool{}
 	for _, p := range pols {
-		byName[p.Name] = p
+		byName[p.Name] = true
 	}
 	for _, pd := range policyDefs {
-		if p, ok := byName[pd.name]; ok {
-			d.policy = append(d.policy, p)
+		if byName[pd.name] {
 			continue
 		}
 		p := cases.Policy{Name: pd.name, Priority: pd.priority, CalendarID: &cal.ID, FirstResponse: pd.first,
@@ -217,11 +213,9 @@ func setUpDesk(ctx context.Context, s *app.Services, now time.Time) (*desk, erro
 			t := d.teams[pd.team]
 			p.TeamID = &t
 		}
-		saved, err := s.Cases.SavePolicy(ctx, p)
-		if err != nil {
+		if _, err := s.Cases.SavePolicy(ctx, p); err != nil {
 			return nil, fmt.Errorf("saving SLA policy %q: %w", pd.name, err)
 		}
-		d.policy = append(d.policy, saved)
 	}
 
 	canned, err := s.Cases.CannedResponses(ctx)

@@ -69,8 +69,8 @@ func heroClock(now time.Time) heroTimes {
 		chat:      day(1, 9, 18),
 		delivered: day(1, 17, 46),
 		store:     anchor.Add(-52 * time.Minute).UTC(),
-		storeNote: anchor.Add(-44 * time.Minute).UTC(),
 		kiosk:     anchor.Add(-38 * time.Minute).UTC(),
+		storeNote: anchor.Add(-31 * time.Minute).UTC(),
 		reply:     anchor.Add(-14 * time.Minute).UTC(),
 		note:      anchor.Add(-6 * time.Minute).UTC(),
 	}
@@ -144,8 +144,8 @@ func heroInputs(cps []id.ID, now time.Time) []interaction.Input {
 			"delivery that the checkout did not show. Web orders cannot be refunded at the counter; added a note to her case for the contact center."})
 	add(cpKioskMain, interaction.Input{Identifiers: []customer.RawIdentifier{ident("loyalty_card", heroLoyalty)}, Kind: "kiosk_session",
 		Direction: interaction.Inbound, OccurredAt: t.kiosk, DurationMS: mins(3), Reason: heroReason, JourneyStage: post,
-		Subject: "Order look-up " + heroOrder,
-		Content: "Looked up order " + heroOrder + ": 'Delivery (two-person): $59.00, charged'. Printed the order summary.",
+		Subject:    "Order look-up " + heroOrder,
+		Content:    "Looked up order " + heroOrder + ": 'Delivery (two-person): $59.00, charged'. Printed the order summary.",
 		Properties: props(map[string]any{"order_id": heroOrder, "screens": []string{"Loyalty card", "My orders", "Order " + heroOrder, "Print"}})})
 	return out
 }
@@ -163,7 +163,7 @@ func recordHero(ctx context.Context, s *app.Services, cps []id.ID, now time.Time
 // heroCase is the case of Grace's call, 0 when there is none.
 func heroCase(ctx context.Context, s *app.Services) (id.ID, error) {
 	var c sql.NullInt64
-	err := s.DB.QueryRow(ctx, "SELECT case_id FROM interactions WHERE source = ? AND external_id = ?", Source, heroCallID).Scan(&c)
+	err := s.DB.QueryRow(ctx, "SELECT case_id FROM interactions WHERE source = ? AND external_id = ?", Source, heroCallID()).Scan(&c)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -174,4 +174,11 @@ func heroCase(ctx context.Context, s *app.Services) (id.ID, error) {
 }
 
 // heroCallID is the external id of Grace's call, the contact that opened her case.
-const heroCallID = heroPrefix + "6"
+func heroCallID() string {
+	for _, in := range heroInputs(make([]id.ID, numContactPoints), time.Now()) {
+		if in.Kind == "call" {
+			return in.ExternalID
+		}
+	}
+	return ""
+}

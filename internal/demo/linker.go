@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/cases"
@@ -15,12 +16,25 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/store"
 )
 
+// storyClock is the case service's clock while Fill tells the story
+// (cases.Service.SetClock): it says what time it is in the story, so that
+// cases are opened, answered, resolved and noted at the times the story
+// says, and their SLA clocks count from those times.
+type storyClock struct{ micros atomic.Int64 }
+
+func (c *storyClock) now() time.Time  { return time.UnixMicro(c.micros.Load()).UTC() }
+func (c *storyClock) set(t time.Time) { c.micros.Store(t.UnixMicro()) }
+
 // historyLinker stands in for the case service as the case linker of the
-// interactions while Fill records the history (months of contacts recorded
-// within seconds), and hands the conversations to the case service, which
-// joins them to open cases or opens new ones by its own rules, in the
-// recording transaction as always. Three things differ from live traffic:
+// interactions while Fill records the history, months of contacts within
+// seconds, in batches of a thousand. It hands the conversations to the case
+// service, which joins them to open cases or opens new ones by its own
+// rules in the recording transaction, as always. What differs from live
+// traffic:
 //
+//   - One contact at a time, with the story clock at the contact's time:
+//     the case service takes "now" for the time a case was opened or last
+//     active, and its join rule compares a contact's time with that.
 //   - Only conversations go on cases: inbound calls, emails, chats,
 //     messages, posts and visits coded with a contact reason. The demo's
 //     purchases, payments, returns handed in, kiosk look-ups, financing
@@ -31,14 +45,9 @@ import (
 //     technician's repair visit) joins the customer's open case about the
 //     same reason, the way the desk's reply does, so that cases have their
 //     first responses.
-//   - The case service stamps cases with the clock, and so would give months
-//     of history one creation time and make every old case look fresh to the
-//     join rule (which compares a contact's time with the case's last
-//     activity). Demo data only: the linker sets created_at, updated_at and
-//     the history entries of the cases it touched to the times of their
-//     interactions, directly in SQL in the same transaction.
 type historyLinker struct {
 	cases *cases.Service
+	clock *storyClock
 }
 
 // conversation are the kinds of contact in which a customer asks for
@@ -52,170 +61,96 @@ var conversation = map[string]bool{"call": true, "callback": true, "voicemail": 
 const joinWindow = time.Duration(14*24) * time.Hour
 
 func (h historyLinker) LinkCases(ctx context.Context, tx *store.Tx, stored []interaction.Recorded) error {
-	var talk, answers []int
+	var todo []int
 	for i := range stored {
 		in := stored[i].In
 		switch {
-		case stored[i].CaseID != 0, in.Direction == interaction.Inbound && in.Reason != "" && conversation[in.Kind]:
-			talk = append(talk, i)
-		case in.Direction == interaction.Outbound && in.Reason != "" && (in.StaffName != "" || in.StaffID != nil):
-			answers = append(answers, i)
+		case stored[i].CaseID != 0, in.Direction == interaction.Inbound && in.Reason != "" && conversation[in.Kind],
+			in.Direction == interaction.Outbound && in.Reason != "" && (in.StaffName != "" || in.StaffID != nil):
+			todo = append(todo, i)
 		}
 	}
-	// The case service takes a case opened in this batch as active now, so
-	// a batch spanning months would join a customer's contacts across the
-	// join window. Contacts go to it a week at a time, each week's cases
-	// dated before the next.
-	slices.SortStableFunc(talk, func(a, b int) int { return stored[a].In.OccurredAt.Compare(stored[b].In.OccurredAt) })
-	for len(talk) > 0 {
-		n := 1
-		for n < len(talk) && stored[talk[n]].In.OccurredAt.Sub(stored[talk[0]].In.OccurredAt) < 7*24*time.Hour {
-			n++
-		}
-		if err := h.link(ctx, tx, stored, talk[:n]); err != nil {
-			return err
-		}
-		talk = talk[n:]
-	}
-	// Answers after the contacts they answer (same batch or earlier).
-	var found []int
-	for _, i := range answers {
-		in := stored[i].In
-		var caseID id.ID
-		var updated int64
-		err := tx.QueryRow(ctx, `SELECT c.id, c.updated_at FROM cases c JOIN customers m ON m.id = c.customer_id
-			WHERE m.root_id = (SELECT root_id FROM customers WHERE id = ?) AND c.reason = ? AND c.status IN ('new', 'open', 'waiting_on_customer', 'waiting_on_us')
-			AND c.merged_into IS NULL AND c.created_at <= ? ORDER BY c.updated_at DESC, c.id DESC LIMIT 1`,
-			stored[i].CustomerID, in.Reason, in.OccurredAt.UnixMicro()).Scan(&caseID, &updated)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("finding the case a demo answer belongs to: %w", err)
-		}
-		if in.OccurredAt.Sub(time.UnixMicro(updated)) > joinWindow {
-			continue
-		}
-		stored[i].CaseID = caseID
-		found = append(found, i)
-	}
-	return h.link(ctx, tx, stored, found)
-}
-
-// link hands stored[idx] to the case service and moves the cases it touched
-// to the times of their interactions.
-func (h historyLinker) link(ctx context.Context, tx *store.Tx, stored []interaction.Recorded, idx []int) error {
-	if len(idx) == 0 {
+	if len(todo) == 0 {
 		return nil
-	}
-	sub := make([]interaction.Recorded, len(idx))
-	for k, i := range idx {
-		sub[k] = stored[i]
 	}
 	// A customer recorded early in the batch may have been merged into
 	// another by a later interaction of the batch: the case service looks
 	// for open cases by the root it is given, so give it today's.
-	if err := currentRoots(ctx, tx, sub); err != nil {
+	roots, err := currentRoots(ctx, tx, stored, todo)
+	if err != nil {
 		return err
 	}
-	began := time.Now().UTC()
-	if err := h.cases.LinkCases(ctx, tx, sub); err != nil {
-		return err
+	slices.SortStableFunc(todo, func(a, b int) int { return stored[a].In.OccurredAt.Compare(stored[b].In.OccurredAt) })
+	for _, i := range todo {
+		rec := stored[i]
+		if r, ok := roots[rec.CustomerID]; ok {
+			rec.CustomerID = r
+		}
+		in := rec.In
+		if rec.CaseID == 0 && in.Direction == interaction.Outbound {
+			c, err := answeredCase(ctx, tx, rec.CustomerID, in)
+			if err != nil {
+				return err
+			}
+			if c == 0 {
+				continue
+			}
+			rec.CaseID = c
+		}
+		h.clock.set(in.OccurredAt)
+		one := []interaction.Recorded{rec}
+		if err := h.cases.LinkCases(ctx, tx, one); err != nil {
+			return err
+		}
+		stored[i].CaseID, stored[i].CaseOpened = one[0].CaseID, one[0].CaseOpened
 	}
-	opened := map[id.ID]bool{}
-	var touched []id.ID
-	for k, i := range idx {
-		stored[i].CaseID, stored[i].CaseOpened = sub[k].CaseID, sub[k].CaseOpened
-		c := sub[k].CaseID
-		if c == 0 {
-			continue
-		}
-		if _, seen := opened[c]; !seen {
-			touched = append(touched, c)
-			opened[c] = false
-		}
-		if sub[k].CaseOpened {
-			opened[c] = true
-		}
-	}
-	return backdateCases(ctx, tx, touched, opened, began)
+	return nil
 }
 
-// currentRoots replaces the customer of each interaction by the root of
-// its group now.
-func currentRoots(ctx context.Context, tx *store.Tx, recs []interaction.Recorded) error {
+// answeredCase is the customer's open case about the reason of an answer,
+// active within the join window before it; 0 when there is none.
+func answeredCase(ctx context.Context, tx *store.Tx, root id.ID, in *interaction.Input) (id.ID, error) {
+	var caseID id.ID
+	var updated int64
+	err := tx.QueryRow(ctx, `SELECT c.id, c.updated_at FROM cases c JOIN customers m ON m.id = c.customer_id
+		WHERE m.root_id = ? AND c.reason = ? AND c.status IN ('new', 'open', 'waiting_on_customer', 'waiting_on_us')
+		AND c.merged_into IS NULL AND c.created_at <= ? ORDER BY c.updated_at DESC, c.id DESC LIMIT 1`,
+		root, in.Reason, in.OccurredAt.UnixMicro()).Scan(&caseID, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("finding the case a demo answer belongs to: %w", err)
+	}
+	if in.OccurredAt.Sub(time.UnixMicro(updated)) > joinWindow {
+		return 0, nil
+	}
+	return caseID, nil
+}
+
+// currentRoots maps the customers of stored[idx] to the roots of their
+// groups now.
+func currentRoots(ctx context.Context, tx *store.Tx, stored []interaction.Recorded, idx []int) (map[id.ID]id.ID, error) {
 	var ids []any
 	seen := map[id.ID]bool{}
-	for _, r := range recs {
-		if !seen[r.CustomerID] {
-			seen[r.CustomerID] = true
-			ids = append(ids, r.CustomerID)
+	for _, i := range idx {
+		if c := stored[i].CustomerID; !seen[c] {
+			seen[c] = true
+			ids = append(ids, c)
 		}
 	}
-	root := map[id.ID]id.ID{}
 	rows, err := tx.Query(ctx, "SELECT id, root_id FROM customers WHERE id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+")", ids...)
 	if err != nil {
-		return fmt.Errorf("reading the customers of demo contacts: %w", err)
+		return nil, fmt.Errorf("reading the customers of demo contacts: %w", err)
 	}
 	defer rows.Close()
+	root := map[id.ID]id.ID{}
 	for rows.Next() {
 		var c, r id.ID
 		if err := rows.Scan(&c, &r); err != nil {
-			return err
+			return nil, err
 		}
 		root[c] = r
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for i := range recs {
-		if r, ok := root[recs[i].CustomerID]; ok {
-			recs[i].CustomerID = r
-		}
-	}
-	return nil
-}
-
-// backdateCases sets the last activity of the cases (and the creation of
-// those just opened) to the times of their interactions, and their history
-// entries written since began to the same times.
-func backdateCases(ctx context.Context, tx *store.Tx, caseIDs []id.ID, opened map[id.ID]bool, began time.Time) error {
-	if len(caseIDs) == 0 {
-		return nil
-	}
-	all := make([]any, len(caseIDs))
-	var fresh []any
-	for i, c := range caseIDs {
-		all[i] = c
-		if opened[c] {
-			fresh = append(fresh, c)
-		}
-	}
-	in := func(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
-	if len(fresh) > 0 {
-		_, err := tx.Exec(ctx, `UPDATE cases SET created_at = (SELECT MIN(i.occurred_at) FROM interactions i WHERE i.case_id = cases.id)
-			WHERE id IN (`+in(len(fresh))+")", fresh...)
-		if err != nil {
-			return fmt.Errorf("dating demo cases: %w", err)
-		}
-	}
-	_, err := tx.Exec(ctx, `UPDATE cases SET updated_at = (SELECT MAX(i.occurred_at) FROM interactions i WHERE i.case_id = cases.id)
-		WHERE id IN (`+in(len(all))+")", all...)
-	if err != nil {
-		return fmt.Errorf("dating demo cases: %w", err)
-	}
-	// The service looked at the clocks at the wall clock, months after the
-	// contacts: its warnings and breaches say nothing about the story. The
-	// clocks of the cases that stay open are set when the cases are worked.
-	_, err = tx.Exec(ctx, "DELETE FROM case_events WHERE case_id IN ("+in(len(all))+") AND at >= ? AND kind IN ('sla_warning', 'sla_breach')",
-		append(all, began.UnixMicro())...)
-	if err != nil {
-		return fmt.Errorf("dating the history of demo cases: %w", err)
-	}
-	_, err = tx.Exec(ctx, `UPDATE case_events SET at = (SELECT CASE WHEN case_events.kind = 'created' THEN c.created_at ELSE c.updated_at END
-		FROM cases c WHERE c.id = case_events.case_id) WHERE case_id IN (`+in(len(all))+") AND at >= ?", append(all, began.UnixMicro())...)
-	if err != nil {
-		return fmt.Errorf("dating the history of demo cases: %w", err)
-	}
-	return nil
+	return root, rows.Err()
 }
