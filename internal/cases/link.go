@@ -199,6 +199,12 @@ func (s *Service) LinkCases(ctx context.Context, tx *store.Tx, stored []interact
 		if err != nil {
 			return err
 		}
+		// A later contact of the same batch may have merged customers: join
+		// by the groups as they are now, not as they were when each contact
+		// was resolved.
+		if err := currentRoots(ctx, tx, stored, auto); err != nil {
+			return err
+		}
 		open, err := s.openCasesOf(ctx, tx, stored, auto)
 		if err != nil {
 			return err
@@ -207,7 +213,7 @@ func (s *Service) LinkCases(ctx context.Context, tx *store.Tx, stored []interact
 			r := &stored[i]
 			c := pickCase(open[r.CustomerID], r.In, rule)
 			if c == nil {
-				if r.In.ContactPointID == 0 || settled(r.In.Outcome) {
+				if r.In.ContactPointID == 0 || settled(r.In.Outcome) || !opensCases(r.In.Kind) {
 					continue
 				}
 				info, err := s.contactPoint(ctx, tx, r.In.ContactPointID)
@@ -406,12 +412,77 @@ func (p prefixScanner) Scan(dest ...any) error {
 	return p.r.Scan(append([]any{p.first}, dest...)...)
 }
 
-// pickCase applies the join rule.
+// currentRoots re-points the auto-linked contacts at their customer
+// group's root as it is in this transaction.
+func currentRoots(ctx context.Context, tx *store.Tx, stored []interaction.Recorded, auto []int) error {
+	ids := []any{}
+	seen := map[id.ID]bool{}
+	for _, i := range auto {
+		if c := stored[i].CustomerID; !seen[c] {
+			seen[c] = true
+			ids = append(ids, c)
+		}
+	}
+	rows, err := tx.Query(ctx, "SELECT id, root_id FROM customers WHERE id IN ("+placeholders(len(ids))+")", ids...)
+	if err != nil {
+		return fmt.Errorf("reading customer groups: %w", err)
+	}
+	defer rows.Close()
+	root := map[id.ID]id.ID{}
+	for rows.Next() {
+		var c, r id.ID
+		if err := rows.Scan(&c, &r); err != nil {
+			return err
+		}
+		root[c] = r
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, i := range auto {
+		if r, ok := root[stored[i].CustomerID]; ok {
+			stored[i].CustomerID = r
+		}
+	}
+	return nil
+}
+
+// opensCases tells whether a contact of this kind may open a case: a
+// conversation may; a transaction or a self-service session (a purchase, a
+// payment, a survey answer, a kiosk session) joins an open case but does not
+// open one by itself.
+func opensCases(kind string) bool {
+	switch kind {
+	case "purchase", "order", "return", "bill", "payment", "payment_reminder", "survey_answer", "page_view",
+		"screen_view", "event", "ad_exposure", "referral", "kiosk_session", "delivery", "installation", "repair":
+		return false
+	}
+	return true
+}
+
+// lastActivity is when a case last saw a contact (its creation if none).
+func lastActivity(c *Case) time.Time {
+	t := c.CreatedAt
+	for _, x := range []*time.Time{c.LastInboundAt, c.LastOutboundAt} {
+		if x != nil && x.After(t) {
+			t = *x
+		}
+	}
+	return t
+}
+
+// pickCase applies the join rule. "Recent enough" compares the contact's
+// own time with the case's last contact, either way round, so that
+// imported or late-arriving history joins the case of its own days.
 func pickCase(open []*Case, in *interaction.Input, rule JoinRule) *Case {
 	window := time.Duration(rule.WindowHours) * time.Hour
 	var best *Case
 	for _, c := range open {
-		if !IsOpen(c.Status) || in.OccurredAt.Sub(c.UpdatedAt) > window {
+		gap := in.OccurredAt.Sub(lastActivity(c))
+		if gap < 0 {
+			gap = -gap
+		}
+		if !IsOpen(c.Status) || gap > window {
 			continue
 		}
 		if rule.SameReason && in.Reason != "" && c.Reason != "" && in.Reason != c.Reason {
