@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/touchpoint-hub/touchpoint/internal/cases"
+	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
 )
@@ -66,11 +67,11 @@ func (d *Desk) customerPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	}
 	var entries []entry
 	for _, it := range page.Items {
-		e := entry{At: it.OccurredAt, Interaction: it}
+		var cp *contactpoint.ContactPoint
 		if it.ContactPointID != nil {
-			e.ContactPoint = cps[*it.ContactPointID]
+			cp = cps[*it.ContactPointID]
 		}
-		entries = append(entries, e)
+		entries = append(entries, interactionEntry(it, cp, true))
 	}
 	reasons, err := d.Cases.Reasons(ctx, false)
 	if err != nil {

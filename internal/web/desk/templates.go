@@ -41,26 +41,61 @@ var channelNames = map[string]string{
 	"word_of_mouth": "Word of mouth", "api": "API",
 }
 
+func labelText(s string) string {
+	if s == "" {
+		return "—"
+	}
+	s = strings.ReplaceAll(s, "_", " ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func channelText(kind string) string {
+	if n, ok := channelNames[kind]; ok {
+		return n
+	}
+	return kind
+}
+
+func whenText(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006, 15:04 UTC") }
+
+func durationText(ms int64) string {
+	d := time.Duration(ms) * time.Millisecond
+	if d < time.Minute {
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	}
+	return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+func starsText(r int) string {
+	return strings.Repeat("★", max(0, min(5, r))) + strings.Repeat("☆", max(0, 5-r))
+}
+
+func moneyText(minor int64, currency string) string {
+	sign := ""
+	if minor < 0 {
+		sign, minor = "-", -minor
+	}
+	return fmt.Sprintf("%s %s%d.%02d", currency, sign, minor/100, minor%100)
+}
+
+// contentHTML shows a contact's content: email bodies arrive as HTML,
+// chats and notes as text.
+func contentHTML(s string) template.HTML {
+	if looksLikeHTML(s) {
+		return richtext.HTML(s)
+	}
+	return richtext.Text(s)
+}
+
 var funcs = template.FuncMap{
-	"label": func(s string) string {
-		if s == "" {
-			return "—"
-		}
-		s = strings.ReplaceAll(s, "_", " ")
-		return strings.ToUpper(s[:1]) + s[1:]
-	},
-	"channel": func(kind string) string {
-		if n, ok := channelNames[kind]; ok {
-			return n
-		}
-		return kind
-	},
+	"label":   labelText,
+	"channel": channelText,
 	"when": func(t any) string {
 		tm, ok := asTime(t)
 		if !ok {
 			return "—"
 		}
-		return tm.UTC().Format("Mon 2 Jan 2006, 15:04 UTC")
+		return whenText(tm)
 	},
 	"iso": func(t any) string {
 		tm, ok := asTime(t)
@@ -69,17 +104,11 @@ var funcs = template.FuncMap{
 		}
 		return tm.UTC().Format(time.RFC3339)
 	},
-	"ago":  func(t any) string { tm, ok := asTime(t); return agoText(tm, ok, time.Now()) },
-	"due":  func(t any) string { tm, ok := asTime(t); return dueText(tm, ok, time.Now()) },
-	"html": func(s string) template.HTML { return richtext.HTML(s) },
-	"text": func(s string) template.HTML { return richtext.Text(s) },
-	"content": func(s string) template.HTML {
-		// Email bodies arrive as HTML, chats and notes as text.
-		if looksLikeHTML(s) {
-			return richtext.HTML(s)
-		}
-		return richtext.Text(s)
-	},
+	"ago":     func(t any) string { tm, ok := asTime(t); return agoText(tm, ok, time.Now()) },
+	"due":     func(t any) string { tm, ok := asTime(t); return dueText(tm, ok, time.Now()) },
+	"html":    func(s string) template.HTML { return richtext.HTML(s) },
+	"text":    func(s string) template.HTML { return richtext.Text(s) },
+	"content": contentHTML,
 	"preview": func(s string, n int) string { return richtext.Preview(richtext.PlainFromHTML(s), n) },
 	"idstr":   func(v id.ID) string { return v.String() },
 	"optid": func(v *id.ID) string {
@@ -105,16 +134,14 @@ var funcs = template.FuncMap{
 		}
 		return false
 	},
-	"json": func(v any) string { b, _ := json.Marshal(v); return string(b) },
-	"join": strings.Join,
-	"money": func(minor int64, currency string) string {
-		return fmt.Sprintf("%s %d.%02d", currency, minor/100, abs(minor%100))
-	},
+	"json":  func(v any) string { b, _ := json.Marshal(v); return string(b) },
+	"join":  strings.Join,
+	"money": moneyText,
 	"stars": func(r *int) string {
 		if r == nil {
 			return ""
 		}
-		return strings.Repeat("★", *r) + strings.Repeat("☆", max(0, 5-*r))
+		return starsText(*r)
 	},
 	"describe": describe,
 	"add":      func(a, b int) int { return a + b },
@@ -128,11 +155,7 @@ var funcs = template.FuncMap{
 		if ms == nil {
 			return ""
 		}
-		d := time.Duration(*ms) * time.Millisecond
-		if d < time.Minute {
-			return fmt.Sprintf("%d s", int(d.Seconds()))
-		}
-		return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
+		return durationText(*ms)
 	},
 	"deref": func(p *int) int {
 		if p == nil {
@@ -140,13 +163,6 @@ var funcs = template.FuncMap{
 		}
 		return *p
 	},
-}
-
-func abs(n int64) int64 {
-	if n < 0 {
-		return -n
-	}
-	return n
 }
 
 func looksLikeHTML(s string) bool {
