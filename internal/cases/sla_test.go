@@ -326,3 +326,24 @@ func TestSLAMostSpecificPolicyWins(t *testing.T) {
 		}
 	})
 }
+
+// A breached case whose priority changes in the same step that resolves it
+// keeps the state its clocks ended in.
+func TestSLAStateSurvivesReprioritisingAndResolvingAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		ada := cases.Actor{UserID: f.user(t, "ada@example.com", "Ada Agent"), Name: "Ada Agent"}
+		f.policy(t, cases.Policy{Name: "Around the clock", FirstResponse: 3600, Resolution: 8 * 3600})
+		f.set(at(23, 10, 0))
+		c := caseOf(f.mail(t, "kim@example.com", "Broken kettle"))
+		if n := f.checkSLA(t, at(23, 11, 1)); n != 1 {
+			t.Fatalf("%d cases breached, want 1", n)
+		}
+		f.set(at(23, 11, 5))
+		got := f.update(t, ada, c, cases.Patch{Priority: ptr("urgent"), Status: ptr(cases.Resolved)})
+		if got.Status != cases.Resolved || got.Priority != "urgent" || got.SLA.State != cases.SLABreached ||
+			!same(got.SLA.BreachedAt, ptr(at(23, 11, 0))) {
+			t.Fatalf("after reprioritising and resolving at once: status %s priority %s SLA %+v", got.Status, got.Priority, got.SLA)
+		}
+	})
+}

@@ -199,7 +199,13 @@ func (s *Service) updateTx(ctx context.Context, tx *store.Tx, actor Actor, c *Ca
 		return nil, err
 	}
 	p0, cal := r.policy(c.SLA.PolicyID)
-	if reclock {
+	final := c.Status
+	if p.Status != nil {
+		final = *p.Status
+	}
+	// A case closed by the same change keeps the clocks it ran on (and the
+	// state they ended in); only an open case gets the new policy's targets.
+	if reclock && IsOpen(final) {
 		old, oldP, oldCal := c.SLA, p0, cal
 		p0, cal = r.policyFor(c.Priority, c.TeamID)
 		startClocks(c, p0, cal)
