@@ -2,14 +2,13 @@ package cases
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/keyset"
 	"github.com/touchpoint-hub/touchpoint/internal/store"
 )
 
@@ -169,7 +168,7 @@ func (s *Service) Inbox(ctx context.Context, q InboxQuery) (*InboxPage, error) {
 		return nil, errs.Invalidf("sort", "must be one of %v", Sorts)
 	}
 	if q.Cursor != "" {
-		k, last, err := decodeCursor(q.Cursor)
+		k, last, err := keyset.Decode(q.Cursor)
 		if err != nil {
 			return nil, errs.Invalidf("cursor", "is not a cursor from this list")
 		}
@@ -206,7 +205,7 @@ func (s *Service) Inbox(ctx context.Context, q InboxQuery) (*InboxPage, error) {
 	}
 	if len(page.Items) > q.Limit {
 		page.Items = page.Items[:q.Limit]
-		page.NextCursor = encodeCursor(keys[q.Limit-1], page.Items[q.Limit-1].ID)
+		page.NextCursor = keyset.Encode(keys[q.Limit-1], page.Items[q.Limit-1].ID)
 	}
 	return page, nil
 }
@@ -287,25 +286,4 @@ func count(ctx context.Context, tx *store.Tx, before, after caseShape) error {
 		return err
 	}
 	return tx.AddCounter(ctx, counterOpenUnassigned, delta(after.open && after.unassigned)-delta(before.open && before.unassigned))
-}
-
-func encodeCursor(k int64, last id.ID) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(k, 10) + "." + last.String()))
-}
-
-func decodeCursor(c string) (int64, id.ID, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, 0, err
-	}
-	a, l, ok := strings.Cut(string(b), ".")
-	if !ok {
-		return 0, 0, fmt.Errorf("bad cursor")
-	}
-	k, err := strconv.ParseInt(a, 10, 64)
-	if err != nil {
-		return 0, 0, err
-	}
-	last, err := id.Parse(l)
-	return k, last, err
 }

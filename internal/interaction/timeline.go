@@ -3,15 +3,14 @@ package interaction
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/keyset"
 )
 
 // TimelineQuery filters and pages a customer's timeline.
@@ -138,7 +137,7 @@ func (s *Service) Timeline(ctx context.Context, customerID id.ID, q TimelineQuer
 		args = append(args, q.Until.UnixMicro())
 	}
 	if q.Cursor != "" {
-		at, last, err := decodeCursor(q.Cursor)
+		at, last, err := keyset.Decode(q.Cursor)
 		if err != nil {
 			return nil, errs.Invalidf("cursor", "is not a cursor from this timeline")
 		}
@@ -165,30 +164,9 @@ func (s *Service) Timeline(ctx context.Context, customerID id.ID, q TimelineQuer
 	if len(page.Items) > q.Limit {
 		page.Items = page.Items[:q.Limit]
 		last := page.Items[q.Limit-1]
-		page.NextCursor = encodeCursor(last.OccurredAt.UnixMicro(), last.ID)
+		page.NextCursor = keyset.Encode(last.OccurredAt.UnixMicro(), last.ID)
 	}
 	return page, nil
-}
-
-func encodeCursor(at int64, last id.ID) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at, 10) + "." + last.String()))
-}
-
-func decodeCursor(c string) (int64, id.ID, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, 0, err
-	}
-	a, l, ok := strings.Cut(string(b), ".")
-	if !ok {
-		return 0, 0, errors.New("bad cursor")
-	}
-	at, err := strconv.ParseInt(a, 10, 64)
-	if err != nil {
-		return 0, 0, err
-	}
-	last, err := id.Parse(l)
-	return at, last, err
 }
 
 // Count is the number of interactions stored.
@@ -213,7 +191,7 @@ func (s *Service) CaseTimeline(ctx context.Context, caseID id.ID, cursor string,
 	where := "case_id = ?"
 	args := []any{caseID}
 	if cursor != "" {
-		at, last, err := decodeCursor(cursor)
+		at, last, err := keyset.Decode(cursor)
 		if err != nil {
 			return nil, errs.Invalidf("cursor", "is not a cursor from this timeline")
 		}
@@ -240,7 +218,7 @@ func (s *Service) CaseTimeline(ctx context.Context, caseID id.ID, cursor string,
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
 		last := page.Items[limit-1]
-		page.NextCursor = encodeCursor(last.OccurredAt.UnixMicro(), last.ID)
+		page.NextCursor = keyset.Encode(last.OccurredAt.UnixMicro(), last.ID)
 	}
 	return page, nil
 }

@@ -28,22 +28,33 @@ func (d *Desk) customerSearch(w http.ResponseWriter, r *http.Request, v *viewer)
 	d.render(w, r, "customers", v, map[string]any{"Q": q, "Found": found})
 }
 
-func (d *Desk) customerPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+// customerAt reads the customer named in the path. A customer merged into
+// another is redirected to the one it is part of (under base), and false
+// says the response has been written.
+func (d *Desk) customerAt(w http.ResponseWriter, r *http.Request, v *viewer, base string) (*customer.Customer, bool) {
 	custID, err := pathID(r)
 	if err != nil {
 		d.fail(w, r, v, err)
+		return nil, false
+	}
+	cust, err := d.Customers.Get(r.Context(), custID)
+	if err != nil {
+		d.fail(w, r, v, err)
+		return nil, false
+	}
+	if cust.ID != custID && base != "" && r.Method == http.MethodGet {
+		http.Redirect(w, r, base+cust.ID.String(), http.StatusSeeOther)
+		return nil, false
+	}
+	return cust, true
+}
+
+func (d *Desk) customerPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	cust, ok := d.customerAt(w, r, v, "/customers/")
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	cust, err := d.Customers.Get(ctx, custID)
-	if err != nil {
-		d.fail(w, r, v, err)
-		return
-	}
-	if cust.ID != custID {
-		http.Redirect(w, r, "/customers/"+cust.ID.String(), http.StatusSeeOther)
-		return
-	}
 	page, err := d.Interactions.Timeline(ctx, cust.ID, interaction.TimelineQuery{Limit: 100, Cursor: r.URL.Query().Get("cursor")})
 	if err != nil {
 		d.fail(w, r, v, err)

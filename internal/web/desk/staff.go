@@ -142,21 +142,11 @@ func (d *Desk) staffHome(w http.ResponseWriter, r *http.Request, v *viewer) {
 }
 
 func (d *Desk) staffCustomer(w http.ResponseWriter, r *http.Request, v *viewer) {
-	custID, err := pathID(r)
-	if err != nil {
-		d.fail(w, r, v, err)
+	cust, ok := d.customerAt(w, r, v, "/staff/customers/")
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	cust, err := d.Customers.Get(ctx, custID)
-	if err != nil {
-		d.fail(w, r, v, err)
-		return
-	}
-	if cust.ID != custID {
-		http.Redirect(w, r, "/staff/customers/"+cust.ID.String(), http.StatusSeeOther)
-		return
-	}
 	form := staffForm{Key: newKey()}
 	if c, err := r.Cookie(staffCPCookie); err == nil {
 		form.ContactPoint = c.Value
@@ -265,17 +255,11 @@ func (d *Desk) showStaffCustomer(w http.ResponseWriter, r *http.Request, v *view
 }
 
 func (d *Desk) staffLog(w http.ResponseWriter, r *http.Request, v *viewer) {
-	custID, err := pathID(r)
-	if err != nil {
-		d.fail(w, r, v, err)
+	cust, ok := d.customerAt(w, r, v, "")
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	cust, err := d.Customers.Get(ctx, custID)
-	if err != nil {
-		d.fail(w, r, v, err)
-		return
-	}
 	form := staffForm{
 		ContactPoint: strings.TrimSpace(r.PostFormValue("contact_point_id")),
 		What:         strings.TrimSpace(r.PostFormValue("what")),
