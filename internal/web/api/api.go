@@ -105,6 +105,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	route("PUT /api/v1/settings/case-join-rule", access.ManageCases, a.setJoinRule)
 
 	route("GET /api/v1/stats", access.ReadStats, a.stats)
+	route("GET /api/v1/staffing/erlang-c", access.ReadStats, a.staffingErlangC)
+	route("GET /api/v1/staffing/erlang-a", access.ReadStats, a.staffingErlangA)
 
 	route("GET /api/v1/tokens", access.ManageAccess, a.listTokens)
 	route("POST /api/v1/tokens", access.ManageAccess, a.createToken)
