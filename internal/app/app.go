@@ -20,6 +20,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/config"
 	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
+	"github.com/touchpoint-hub/touchpoint/internal/insight"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
 	"github.com/touchpoint-hub/touchpoint/internal/store"
 	"github.com/touchpoint-hub/touchpoint/internal/web"
@@ -36,6 +37,7 @@ type Services struct {
 	Customers     *customer.Service
 	Interactions  *interaction.Service
 	Cases         *cases.Service
+	Insight       *insight.Service
 	Bus           bus.Bus
 	Log           *slog.Logger
 }
@@ -75,6 +77,7 @@ func NewServicesWith(db *store.DB, region string, b bus.Bus, log *slog.Logger) *
 		Customers:     customers,
 		Interactions:  interactions,
 		Cases:         cases.NewService(db, customers, interactions, b, log),
+		Insight:       insight.NewService(db),
 		Bus:           b,
 		Log:           log,
 	}
@@ -107,7 +110,7 @@ func (s *Services) Handler(log *slog.Logger, limits Limits) http.Handler {
 		events.PerKey = ratelimit.New(limits.PerCredential, 2*limits.PerCredential)
 	}
 	d := &desk.Desk{Log: log, Access: s.Access, Customers: s.Customers, Interactions: s.Interactions, Cases: s.Cases,
-		ContactPoints: s.ContactPoints, Bus: s.Bus, IsDemo: s.isDemo}
+		ContactPoints: s.ContactPoints, Insight: s.Insight, Bus: s.Bus, IsDemo: s.isDemo}
 	return web.New(log, reg, s.DB.Ping, a, events, d).Handler()
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/insight"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
 	"github.com/touchpoint-hub/touchpoint/internal/web/ratelimit"
 )
@@ -41,6 +42,7 @@ type Desk struct {
 	Interactions  *interaction.Service
 	Cases         *cases.Service
 	ContactPoints *contactpoint.Service
+	Insight       *insight.Service
 	Bus           bus.Bus
 	// IsDemo tells the sign-in page to show the demo logins.
 	IsDemo func(ctx context.Context) bool
@@ -82,6 +84,7 @@ func (d *Desk) Register(mux *http.ServeMux) {
 	mux.Handle("GET /customers", d.page(access.ReadCustomers, d.customerSearch))
 	mux.Handle("GET /customers/{id}", d.page(access.ReadCustomers, d.customerPage))
 	mux.Handle("GET /events", d.page("", d.events))
+	mux.Handle("GET /staffing", d.page(access.ReadStats, d.staffingPage))
 	d.registerMore(mux)
 }
 

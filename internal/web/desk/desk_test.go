@@ -416,6 +416,7 @@ func deskRoutes() []deskRoute {
 			return url.Values{"current_password": {password}, "new_password": {"another fine password"}, "new_password_again": {"another fine password"}}
 		}},
 		{"GET /{$}", access.ReadCases, fixed("/"), nil},
+		{"GET /staffing", access.ReadStats, fixed("/staffing"), nil},
 		{"GET /cases/{id}", access.ReadCases, caseRoute(""), nil},
 		{"POST /cases", access.WriteCases, fixed("/cases"), func(f *fixture) url.Values {
 			return url.Values{"customer_id": {f.cust.String()}, "subject": {"Opened by a forged form"}}

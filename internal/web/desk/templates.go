@@ -11,6 +11,7 @@ import (
 
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/richtext"
+	"github.com/touchpoint-hub/touchpoint/internal/staffing"
 )
 
 // parsePages parses every page template together with the layout, so each
@@ -144,7 +145,20 @@ var funcs = template.FuncMap{
 		return starsText(*r)
 	},
 	"describe": describe,
-	"add":      func(a, b int) int { return a + b },
+	"pct":      func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
+	"secs": func(d time.Duration) string {
+		if d == staffing.Unbounded {
+			return "unbounded"
+		}
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	},
+	"localtime": func(t time.Time, loc *time.Location) string {
+		if loc == nil {
+			loc = time.UTC
+		}
+		return t.In(loc).Format("Mon 2 Jan 15:04")
+	},
+	"add": func(a, b int) int { return a + b },
 	"plural": func(n int, one, many string) string {
 		if n == 1 {
 			return "1 " + one
