@@ -12,6 +12,7 @@ import (
 
 	"github.com/touchpoint-hub/touchpoint/internal/app"
 	"github.com/touchpoint-hub/touchpoint/internal/config"
+	"github.com/touchpoint-hub/touchpoint/internal/demo"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -57,6 +58,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		afterReady, err = fillDemo(ctx, s, log, stdout)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
+		}
+		if cfg.DemoEvery > 0 {
+			go demo.Arrivals(ctx, s, cfg.DemoEvery, 2000, log)
 		}
 	}
 	return app.Serve(ctx, cfg, log, s, func(addr string) {

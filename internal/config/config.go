@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is what a node needs to start.
@@ -20,6 +21,9 @@ type Config struct {
 	LogLevel slog.Level
 	LogJSON  bool
 	Demo     bool
+	// DemoEvery is the mean time between the contacts the demo makes up
+	// while it runs (serve --demo); 0 makes none.
+	DemoEvery time.Duration
 	// SQLiteCacheMB is the SQLite writer's page cache.
 	SQLiteCacheMB int
 	// APIRate is the requests a second one API token (or write key) may
@@ -45,6 +49,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	c.StoreFlags(fs)
 	fs.StringVar(&c.Addr, "addr", env("TOUCHPOINT_ADDR", c.Addr), "listen address (env TOUCHPOINT_ADDR)")
 	fs.BoolVar(&c.Demo, "demo", envBool("TOUCHPOINT_DEMO"), "fill the store with demo data and demo sign-ins (env TOUCHPOINT_DEMO)")
+	fs.DurationVar(&c.DemoEvery, "demo-every", envDuration("TOUCHPOINT_DEMO_EVERY", 30*time.Second), "with --demo, a made-up customer contact arrives about this often; 0 for none (env TOUCHPOINT_DEMO_EVERY)")
 	fs.BoolVar(&c.LogJSON, "log-json", envBool("TOUCHPOINT_LOG_JSON"), "log as JSON lines (env TOUCHPOINT_LOG_JSON)")
 	fs.Float64Var(&c.APIRate, "api-rate", envFloat("TOUCHPOINT_API_RATE", c.APIRate), "requests a second per API token or write key, 0 for no limit (env TOUCHPOINT_API_RATE)")
 	fs.TextVar(&c.LogLevel, "log-level", levelFromEnv(c.LogLevel), "debug, info, warn or error (env TOUCHPOINT_LOG_LEVEL)")
@@ -90,6 +95,13 @@ func envFloat(name string, def float64) float64 {
 
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
 		return v
 	}
 	return def

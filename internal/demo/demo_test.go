@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
 	"os"
 	"reflect"
@@ -695,4 +696,68 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// Arrivals keeps contacts coming in after the demo is filled: from known
+// customers, on conversational channels, onto cases.
+func TestArrivals(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	s := app.NewServices(db, "US")
+	if _, err := Fill(ctx, s, Options{Customers: 60, Now: time.Now(), Months: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var before int
+	if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM customers").Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	sub := s.Bus.Subscribe("inbox")
+	defer sub.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { Arrivals(runCtx, s, 20*time.Millisecond, 60, slog.New(slog.DiscardHandler)); close(done) }()
+	deadline := time.After(10 * time.Second)
+	heard := 0
+	for heard < 5 {
+		select {
+		case e := <-sub.C():
+			if e.Type == "interaction.created" {
+				heard++
+			}
+		case <-deadline:
+			t.Fatalf("only %d live contacts were announced in 10 s", heard)
+		}
+	}
+	stop()
+	<-done
+	rows, err := db.Query(ctx, "SELECT kind, direction, case_id, staff_name, outcome FROM interactions WHERE source = ?", ArrivalsSource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n, onCase := 0, 0
+	for rows.Next() {
+		var kind, dir, staff, outcome string
+		var caseID sql.NullInt64
+		if err := rows.Scan(&kind, &dir, &caseID, &staff, &outcome); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if dir != interaction.Inbound || staff != "" || outcome != "" {
+			t.Fatalf("a live arrival %s %s staff %q outcome %q: want an inbound contact nobody has served yet", kind, dir, staff, outcome)
+		}
+		if caseID.Valid {
+			onCase++
+		}
+	}
+	if n < 5 || onCase == 0 {
+		t.Fatalf("%d live arrivals, %d on cases", n, onCase)
+	}
+	var after int
+	if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM customers").Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Fatalf("live arrivals made %d new customers; they should come from the demo's own", after-before)
+	}
 }
