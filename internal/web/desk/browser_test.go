@@ -622,7 +622,9 @@ func TestBrowserHostileContent(t *testing.T) {
 		}
 	}
 
-	b.do("open the inbox", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr[data-href=%s]`, js(w.casePath(caseID))))))
+	// The case is nobody's yet: it is under all open cases, not the agent's own.
+	b.load("open all open cases", chromedp.Navigate(w.srv.URL+"/?view=all"))
+	b.do("see the case in the inbox", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr[data-href=%s]`, js(w.casePath(caseID))))))
 	check("inbox")
 
 	b.openCase(w, caseID)

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/touchpoint-hub/touchpoint/internal/access"
 	"github.com/touchpoint-hub/touchpoint/internal/cases"
 	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
 )
@@ -42,8 +43,18 @@ func (d *Desk) inbox(w http.ResponseWriter, r *http.Request, v *viewer) {
 	q := r.URL.Query()
 	f := inboxFilters{View: q.Get("view"), Status: q.Get("status"), Priority: q.Get("priority"), Channel: q.Get("channel"),
 		Reason: q.Get("reason"), SLA: q.Get("sla"), Sort: q.Get("sort"), Tag: q.Get("tag")}
+	counts, err := d.Cases.Counts(r.Context(), v.User.ID, v.Teams)
+	if err != nil {
+		d.fail(w, r, v, err)
+		return
+	}
 	if f.View == "" {
+		// An agent with work assigned starts on it; everyone else, and an
+		// agent with nothing assigned, on all open cases.
 		f.View = cases.ViewAll
+		if counts[cases.ViewMine] > 0 && (v.User.Role == access.Agent || v.User.Role == access.Staff) {
+			f.View = cases.ViewMine
+		}
 	}
 	iq := cases.InboxQuery{View: f.View, UserID: v.User.ID, TeamIDs: v.Teams, Priorities: list(f.Priority),
 		Channels: list(f.Channel), Reasons: list(f.Reason), SLA: list(f.SLA), Sort: f.Sort, Tag: f.Tag, Cursor: q.Get("cursor")}
@@ -53,11 +64,6 @@ func (d *Desk) inbox(w http.ResponseWriter, r *http.Request, v *viewer) {
 		iq.Statuses = list(f.Status)
 	}
 	page, err := d.Cases.Inbox(r.Context(), iq)
-	if err != nil {
-		d.fail(w, r, v, err)
-		return
-	}
-	counts, err := d.Cases.Counts(r.Context(), v.User.ID, v.Teams)
 	if err != nil {
 		d.fail(w, r, v, err)
 		return

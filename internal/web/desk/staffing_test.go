@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/touchpoint-hub/touchpoint/internal/access"
+	"github.com/touchpoint-hub/touchpoint/internal/cases"
+	"github.com/touchpoint-hub/touchpoint/internal/customer"
+	"github.com/touchpoint-hub/touchpoint/internal/interaction"
 )
 
 func TestStaffingPage(t *testing.T) {
@@ -57,4 +60,35 @@ func rowAfter(body, marker string) string {
 		return body[i:]
 	}
 	return body[i : i+j]
+}
+
+// An agent with cases of their own starts on them; a supervisor, and an agent
+// with none, on all open cases.
+func TestInboxStartsOnTheAgentsOwnCases(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *testEnv) {
+		email := e.contactPoint("email", "support@example.com")
+		agent := e.user(access.Agent, "Ada Agent")
+		idle := e.user(access.Agent, "Ivo Idle")
+		boss := e.user(access.Supervisor, "Sam Supervisor")
+		mine := e.record(interaction.Input{Identifiers: []customer.RawIdentifier{{Kind: "email", Value: "kim@example.com"}},
+			ContactPointID: email, Kind: "email", Direction: interaction.Inbound, Subject: "Kettle leaks"})
+		e.record(interaction.Input{Identifiers: []customer.RawIdentifier{{Kind: "email", Value: "lou@example.com"}},
+			ContactPointID: email, Kind: "email", Direction: interaction.Inbound, Subject: "Where is my parcel"})
+		if _, err := e.s.Cases.Update(e.ctx, cases.Actor{Name: "test"}, *mine.CaseID, cases.Patch{OwnerID: cases.OptionalID{Set: true, ID: agent.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			who       *access.User
+			view      string
+			seesOther bool
+		}{{agent, "mine", false}, {idle, "all", true}, {boss, "all", true}} {
+			res := e.signIn(c.who).get("/")
+			if !strings.Contains(res.body, `aria-current="page" data-view="`+c.view+`"`) {
+				t.Fatalf("%s starts on a view other than %s", c.who.Name, c.view)
+			}
+			if strings.Contains(res.body, "Where is my parcel") != c.seesOther || !strings.Contains(res.body, "Kettle leaks") {
+				t.Fatalf("%s's first inbox: sees the unassigned case %v, want %v", c.who.Name, !c.seesOther, c.seesOther)
+			}
+		}
+	})
 }
