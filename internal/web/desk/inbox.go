@@ -3,7 +3,9 @@ package desk
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/access"
 	"github.com/touchpoint-hub/touchpoint/internal/cases"
@@ -78,8 +80,37 @@ func (d *Desk) inbox(w http.ResponseWriter, r *http.Request, v *viewer) {
 		next = "/?" + f.query(page.NextCursor)
 	}
 	d.render(w, r, "inbox", v, map[string]any{
-		"Page": page, "Counts": counts, "Filters": f, "Views": cases.Views, "Statuses": cases.Statuses,
+		"Rows": inboxRows(page.Items, time.Now()), "Counts": counts, "Filters": f, "Views": cases.Views, "Statuses": cases.Statuses,
 		"Priorities": cases.Priorities, "SLAStates": cases.SLAStates, "Channels": contactpoint.Kinds, "Reasons": reasons,
 		"Sorts": cases.Sorts, "Next": next, "Topics": "inbox", "Paged": q.Get("cursor") != "",
 	})
+}
+
+// inboxRow is one line of the inbox, its text put together in Go (as for
+// timeline lines: few template actions per row).
+type inboxRow struct {
+	Href, Subject, Meta, Customer, Channel, Status, StatusLabel, Priority, PriorityLabel, Reason string
+	Owner, Team, SLA, SLALabel, Due, UpdatedISO, UpdatedAgo                                      string
+	Tags                                                                                         []string
+}
+
+func inboxRows(items []*cases.InboxItem, now time.Time) []inboxRow {
+	rows := make([]inboxRow, len(items))
+	for i, it := range items {
+		noun := " contacts"
+		if it.InteractionCount == 1 {
+			noun = " contact"
+		}
+		r := inboxRow{Href: "/cases/" + it.ID.String(), Subject: it.Subject,
+			Meta:     "#" + it.ID.String() + " · " + strconv.Itoa(it.InteractionCount) + noun,
+			Customer: it.CustomerName, Channel: channelText(it.Channel), Status: it.Status, StatusLabel: labelText(it.Status),
+			Priority: it.Priority, PriorityLabel: labelText(it.Priority), Reason: labelText(it.Reason),
+			Owner: it.OwnerName, Team: it.TeamName, SLA: it.SLA.State, SLALabel: labelText(it.SLA.State),
+			UpdatedISO: it.UpdatedAt.UTC().Format(time.RFC3339), UpdatedAgo: agoText(it.UpdatedAt, true, now), Tags: it.Tags}
+		if due := it.SLA.NextDue(); due != nil {
+			r.Due = dueText(*due, true, now)
+		}
+		rows[i] = r
+	}
+	return rows
 }
