@@ -196,6 +196,7 @@ func (d *Desk) casePage(w http.ResponseWriter, r *http.Request, v *viewer) {
 			d.fail(w, r, v, err)
 			return
 		}
+		nameIDs(history, data)
 		data["History"] = history
 	}
 	d.render(w, r, "case", v, data)
@@ -498,4 +499,30 @@ func (d *Desk) moveInteraction(w http.ResponseWriter, r *http.Request, v *viewer
 		return
 	}
 	back(w, r, "/cases/"+caseID.String())
+}
+
+// nameIDs puts the names of owners and teams into the history in place of
+// their ids, from the users and teams the page already loaded.
+func nameIDs(history []cases.HistoryEntry, data map[string]any) {
+	names := map[string]string{}
+	if users, ok := data["Users"].([]*access.User); ok {
+		for _, u := range users {
+			names[u.ID.String()] = u.Name
+		}
+	}
+	if teams, ok := data["Teams"].([]*access.Team); ok {
+		for _, t := range teams {
+			names[t.ID.String()] = t.Name
+		}
+	}
+	for _, h := range history {
+		if h.Kind != "assigned" && h.Kind != "team" {
+			continue
+		}
+		for _, k := range []string{"from", "to"} {
+			if v, ok := h.Detail[k].(string); ok && names[v] != "" {
+				h.Detail[k] = names[v]
+			}
+		}
+	}
 }
