@@ -43,16 +43,19 @@ const (
 	ManageAccess       Permission = "access:manage"
 	ReadStats          Permission = "stats:read"
 	ReadCases          Permission = "cases:read"
-	WriteCases         Permission = "cases:write"  // open, change, note, reply, move
-	ManageCases        Permission = "cases:manage" // reasons, SLA policies, calendars, canned responses, join rule
+	WriteCases         Permission = "cases:write"    // open, change, note, reply, move
+	ManageCases        Permission = "cases:manage"   // reasons, SLA policies, calendars, canned responses, join rule
+	RoutingRead        Permission = "routing:read"   // queues, work items, queue stats
+	RoutingWork        Permission = "routing:work"   // one's own presence and offers; enqueue, complete, abandon
+	RoutingManage      Permission = "routing:manage" // queues, agent profiles, reassignments, anyone's presence
 )
 
 var grants = map[Role][]Permission{
-	Admin:       {ReadCustomers, WriteCustomers, MergeCustomers, WriteInteractions, ReadContactPoints, ManageContactPoint, ManageAccess, ReadStats, ReadCases, WriteCases, ManageCases},
-	Supervisor:  {ReadCustomers, WriteCustomers, MergeCustomers, WriteInteractions, ReadContactPoints, ReadStats, ReadCases, WriteCases, ManageCases},
-	Agent:       {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadStats, ReadCases, WriteCases},
+	Admin:       {ReadCustomers, WriteCustomers, MergeCustomers, WriteInteractions, ReadContactPoints, ManageContactPoint, ManageAccess, ReadStats, ReadCases, WriteCases, ManageCases, RoutingRead, RoutingWork, RoutingManage},
+	Supervisor:  {ReadCustomers, WriteCustomers, MergeCustomers, WriteInteractions, ReadContactPoints, ReadStats, ReadCases, WriteCases, ManageCases, RoutingRead, RoutingWork, RoutingManage},
+	Agent:       {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadStats, ReadCases, WriteCases, RoutingRead, RoutingWork},
 	Staff:       {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadCases, WriteCases},
-	Analyst:     {ReadCustomers, ReadContactPoints, ReadStats, ReadCases},
+	Analyst:     {ReadCustomers, ReadContactPoints, ReadStats, ReadCases, RoutingRead},
 	Integration: {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadStats, ReadCases, WriteCases},
 }
 

@@ -22,6 +22,8 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/insight"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+	"github.com/touchpoint-hub/touchpoint/internal/routing"
+	"github.com/touchpoint-hub/touchpoint/internal/routing/engine"
 	"github.com/touchpoint-hub/touchpoint/internal/store"
 	"github.com/touchpoint-hub/touchpoint/internal/web"
 	"github.com/touchpoint-hub/touchpoint/internal/web/api"
@@ -38,6 +40,7 @@ type Services struct {
 	Interactions  *interaction.Service
 	Cases         *cases.Service
 	Insight       *insight.Service
+	Routing       *routing.Service
 	Bus           bus.Bus
 	Log           *slog.Logger
 }
@@ -58,7 +61,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Services, 
 		}
 		b = pb
 	}
-	return NewServicesWith(db, cfg.Region, b, log), nil
+	s := NewServicesWith(db, cfg.Region, b, log)
+	// With PostgreSQL only the node holding the advisory lock routes.
+	s.Routing.SetLockURL(cfg.DB)
+	return s, nil
 }
 
 // NewServices builds the services on an open store, with an in-process bus.
@@ -78,6 +84,7 @@ func NewServicesWith(db *store.DB, region string, b bus.Bus, log *slog.Logger) *
 		Interactions:  interactions,
 		Cases:         cases.NewService(db, customers, interactions, b, log),
 		Insight:       insight.NewService(db),
+		Routing:       routing.NewService(db, b, log, engine.Config{}),
 		Bus:           b,
 		Log:           log,
 	}
@@ -87,6 +94,7 @@ func NewServicesWith(db *store.DB, region string, b bus.Bus, log *slog.Logger) *
 
 // Close closes the bus and the store.
 func (s *Services) Close() error {
+	s.Routing.Close()
 	s.Bus.Close()
 	return s.DB.Close()
 }
@@ -103,7 +111,7 @@ func (s *Services) Handler(log *slog.Logger, limits Limits) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a := &api.API{Log: log, Access: s.Access, ContactPoints: s.ContactPoints, Customers: s.Customers, Interactions: s.Interactions,
-		Cases: s.Cases, FailedAuth: ratelimit.New(10, 50)}
+		Cases: s.Cases, Routing: s.Routing, FailedAuth: ratelimit.New(10, 50)}
 	events := eventAPI(s, log)
 	if limits.PerCredential > 0 {
 		a.PerCaller = ratelimit.New(limits.PerCredential, 2*limits.PerCredential)
@@ -134,6 +142,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, s *Services
 	slaCtx, stopSLA := context.WithCancel(context.Background())
 	defer stopSLA()
 	go s.Cases.RunSLA(slaCtx, 15*time.Second)
+	go s.Routing.RunTicker(slaCtx, 200*time.Millisecond)
 	if onReady != nil {
 		onReady(ln.Addr().String())
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+	"github.com/touchpoint-hub/touchpoint/internal/routing"
 	"github.com/touchpoint-hub/touchpoint/internal/web/problem"
 	"github.com/touchpoint-hub/touchpoint/internal/web/ratelimit"
 )
@@ -29,6 +30,7 @@ type API struct {
 	Customers     *customer.Service
 	Interactions  *interaction.Service
 	Cases         *cases.Service
+	Routing       *routing.Service
 	// PerCaller limits requests per token or user (nil: no limit).
 	PerCaller *ratelimit.Limiter
 	// FailedAuth limits failed authentications per client address, which
@@ -107,6 +109,20 @@ func (a *API) Register(mux *http.ServeMux) {
 	route("GET /api/v1/stats", access.ReadStats, a.stats)
 	route("GET /api/v1/staffing/erlang-c", access.ReadStats, a.staffingErlangC)
 	route("GET /api/v1/staffing/erlang-a", access.ReadStats, a.staffingErlangA)
+
+	route("GET /api/v1/routing/queues", access.RoutingRead, a.listRoutingQueues)
+	route("POST /api/v1/routing/queues", access.RoutingManage, a.createRoutingQueue)
+	route("PUT /api/v1/routing/queues/{id}", access.RoutingManage, a.replaceRoutingQueue)
+	route("GET /api/v1/routing/queues/{id}/stats", access.RoutingRead, a.routingQueueStats)
+	route("PUT /api/v1/routing/agents/{user_id}", access.RoutingManage, a.setRoutingAgent)
+	route("PUT /api/v1/routing/agents/{user_id}/presence", access.RoutingWork, a.setRoutingPresence)
+	route("GET /api/v1/routing/work-items", access.RoutingRead, a.listWorkItems)
+	route("POST /api/v1/routing/work-items", access.RoutingWork, a.enqueueWorkItem)
+	route("POST /api/v1/routing/work-items/{id}/accept", access.RoutingWork, a.workItemAction((*routing.Service).Accept))
+	route("POST /api/v1/routing/work-items/{id}/decline", access.RoutingWork, a.workItemAction((*routing.Service).Decline))
+	route("POST /api/v1/routing/work-items/{id}/complete", access.RoutingWork, a.workItemAction((*routing.Service).Complete))
+	route("POST /api/v1/routing/work-items/{id}/abandon", access.RoutingWork, a.abandonWorkItem)
+	route("POST /api/v1/routing/work-items/{id}/reassign", access.RoutingManage, a.reassignWorkItem)
 
 	route("GET /api/v1/tokens", access.ManageAccess, a.listTokens)
 	route("POST /api/v1/tokens", access.ManageAccess, a.createToken)

@@ -1,0 +1,571 @@
+// Package routing runs the routing decision engine (internal/routing/engine)
+// for a node and keeps it in the store.
+//
+// One [Service] holds one engine behind a mutex. Every command runs the
+// engine call and writes what it changed in ONE store transaction: the
+// affected routing_queues, routing_agents and work_items rows, and one
+// routing_events row per engine event (the log the wallboard metrics are
+// computed from). Only after the commit are the events published on the bus
+// ("routing.<kind>" on the topics "routing", "queue:<id>" and "user:<agent>").
+// When the transaction fails the engine is restored to the state of the last
+// commit, so memory never runs ahead of the store: a work item whose Enqueue
+// returned is in the store and survives a restart.
+//
+// The engine's rows (engine.State) are kept whole in the `engine` columns;
+// the other columns are for queries. On the first command the service loads
+// queues, agents and open work items and restores the engine from them.
+//
+// # One router per deployment
+//
+// The router is single-node for now. With PostgreSQL, where several nodes
+// share a store, exactly one node must run it: the service takes a session
+// advisory lock (pg_try_advisory_lock(LockKey)) on a dedicated connection
+// when it starts (see [Service.SetLockURL]). A node without the lock answers
+// routing commands with a conflict ("routing runs on another node") and
+// tries again at most every LockRetry; reads of the stored rows (queues,
+// work items) work on every node. SQLite is one node by construction.
+package routing
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/touchpoint-hub/touchpoint/internal/bus"
+	"github.com/touchpoint-hub/touchpoint/internal/errs"
+	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/routing/engine"
+	"github.com/touchpoint-hub/touchpoint/internal/store"
+)
+
+// LockKey is the PostgreSQL advisory lock the routing node holds.
+const LockKey int64 = 0x74705f726f757465 // "tp_route"
+
+// LockRetry is how often a node without the lock tries to take it.
+const LockRetry = 5 * time.Second
+
+// ErrOtherNode is returned by commands on a node that does not run routing.
+var ErrOtherNode = errs.Conflictf("routing runs on another node")
+
+// Service runs the engine of this node.
+type Service struct {
+	db  *store.DB
+	bus bus.Bus
+	log *slog.Logger
+	cfg engine.Config
+
+	// Now is the clock (tests replace it).
+	Now func() time.Time
+
+	mu       sync.Mutex
+	eng      *engine.Engine
+	last     engine.State // as of the last commit
+	started  bool
+	lockURL  string
+	lockDB   *sql.DB
+	lockConn *sql.Conn
+	lockTry  time.Time
+
+	// failWrite, when set, fails the next transactions (tests).
+	failWrite func() error
+}
+
+// NewService returns a service over db; it loads its state on first use.
+func NewService(db *store.DB, b bus.Bus, log *slog.Logger, cfg engine.Config) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, bus: b, log: log, cfg: cfg, Now: time.Now}
+}
+
+// SetLockURL makes the service take the PostgreSQL advisory lock through a
+// connection of its own to url before it runs the engine. Call it before
+// the first command; an empty url (SQLite) needs no lock.
+func (s *Service) SetLockURL(url string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lockURL = url
+}
+
+// Close releases the lock (other nodes may then take over) and drops the
+// engine from memory.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.started, s.eng = false, nil
+	if s.lockConn != nil {
+		s.lockConn.Close()
+		s.lockConn = nil
+	}
+	if s.lockDB != nil {
+		s.lockDB.Close()
+		s.lockDB = nil
+	}
+	return nil
+}
+
+// ensure takes the lock (PostgreSQL) and loads the engine; s.mu is held.
+func (s *Service) ensure(ctx context.Context) error {
+	if s.started {
+		return nil
+	}
+	if s.db.Dialect == store.Postgres && s.lockURL != "" && s.lockConn == nil {
+		now := time.Now()
+		if !s.lockTry.IsZero() && now.Sub(s.lockTry) < LockRetry {
+			return ErrOtherNode
+		}
+		s.lockTry = now
+		ok, err := s.takeLock(ctx)
+		if err != nil {
+			return fmt.Errorf("taking the routing lock: %w", err)
+		}
+		if !ok {
+			return ErrOtherNode
+		}
+		s.log.Info("routing: this node runs the router")
+	}
+	st, err := s.load(ctx)
+	if err != nil {
+		return fmt.Errorf("loading routing state: %w", err)
+	}
+	e := engine.New(s.cfg)
+	if err := e.Restore(st); err != nil {
+		return fmt.Errorf("restoring routing state: %w", err)
+	}
+	s.eng, s.last, s.started = e, e.Snapshot(), true
+	return nil
+}
+
+func (s *Service) takeLock(ctx context.Context) (bool, error) {
+	if s.lockDB == nil {
+		db, err := sql.Open("pgx", s.lockURL)
+		if err != nil {
+			return false, err
+		}
+		db.SetMaxOpenConns(1)
+		s.lockDB = db
+	}
+	conn, err := s.lockDB.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	var ok bool
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", LockKey).Scan(&ok); err != nil {
+		conn.Close()
+		return false, err
+	}
+	if !ok {
+		conn.Close()
+		return false, nil
+	}
+	s.lockConn = conn
+	return true, nil
+}
+
+// ---- running a command ----
+
+// extra is a command's own SQL in the transaction (before or after the
+// engine's rows are written).
+type extra func(ctx context.Context, tx *store.Tx) error
+
+// run calls op on the engine and persists what changed. persistAlways is
+// false for Tick: without events nothing needs writing.
+func (s *Service) run(ctx context.Context, persistAlways bool, pre, post extra, op func(e *engine.Engine, now time.Time) ([]engine.Event, error)) ([]engine.Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensure(ctx); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	evs, opErr := op(s.eng, now)
+	if len(evs) == 0 && (opErr != nil || !persistAlways) {
+		return nil, opErr
+	}
+	if opErr != nil {
+		// The refused change wrote nothing; only timers fired.
+		pre, post = nil, nil
+	}
+	after := s.eng.Snapshot()
+	err := s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if s.failWrite != nil {
+			if err := s.failWrite(); err != nil {
+				return err
+			}
+		}
+		if pre != nil {
+			if err := pre(ctx, tx); err != nil {
+				return err
+			}
+		}
+		if err := writeDiff(ctx, tx, s.last, after, evs, now); err != nil {
+			return err
+		}
+		if post != nil {
+			return post(ctx, tx)
+		}
+		return nil
+	})
+	if err != nil {
+		if rerr := s.eng.Restore(s.last); rerr != nil {
+			// Cannot happen (last was a snapshot); reload on the next call.
+			s.started = false
+			s.log.Error("routing: restoring after a failed write", "err", rerr)
+		}
+		return nil, err
+	}
+	s.last = after
+	s.publish(evs, after)
+	// Engine errors already are errs.Invalid (with the field), errs.ErrNotFound
+	// or errs.ErrConflict: they pass through.
+	return evs, opErr
+}
+
+// ---- commands ----
+
+// QueueInput is a queue as an administrator sets it: a name and the engine's
+// settings (its id is the queue's).
+type QueueInput struct {
+	Name string `json:"name"`
+	engine.Queue
+}
+
+// Queue is a stored queue.
+type Queue struct {
+	ID   id.ID  `json:"id"`
+	Name string `json:"name"`
+	engine.Queue
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// UpsertQueue creates a queue (qid 0) or replaces one's settings.
+func (s *Service) UpsertQueue(ctx context.Context, qid id.ID, in QueueInput) (*Queue, error) {
+	if in.Name == "" || len(in.Name) > 100 {
+		return nil, errs.Invalidf("name", "must be 1 to 100 characters")
+	}
+	if in.ID != "" {
+		return nil, errs.Invalidf("id", "is given by the path or chosen by the server")
+	}
+	if qid == 0 {
+		qid = s.db.IDs.New()
+	} else if _, err := s.GetQueue(ctx, qid); err != nil {
+		return nil, err
+	}
+	q := in.Queue
+	q.ID = qid.String()
+	if q.MaxWaitQueueID != "" {
+		if _, ok := s.engineQueue(ctx, q.MaxWaitQueueID); !ok {
+			return nil, errs.Invalidf("max_wait_queue_id", "unknown queue %q", q.MaxWaitQueueID)
+		}
+	}
+	for i, r := range q.Overflow {
+		if r.QueueID != "" {
+			if _, ok := s.engineQueue(ctx, r.QueueID); !ok {
+				return nil, errs.Invalidf("overflow["+strconv.Itoa(i)+"].queue_id", "unknown queue %q", r.QueueID)
+			}
+		}
+	}
+	spec, _ := json.Marshal(q)
+	pre := func(ctx context.Context, tx *store.Tx) error {
+		now := s.Now().UnixMicro()
+		_, err := tx.Exec(ctx, `INSERT INTO routing_queues (id, name, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name, spec = excluded.spec, updated_at = excluded.updated_at`,
+			int64(qid), in.Name, string(spec), now, now)
+		if store.IsUniqueViolation(err) {
+			return errs.Invalidf("name", "a queue named %q exists", in.Name)
+		}
+		return err
+	}
+	if _, err := s.run(ctx, true, pre, nil, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
+		return e.UpsertQueue(q, now)
+	}); err != nil {
+		return nil, err
+	}
+	return s.GetQueue(ctx, qid)
+}
+
+func (s *Service) engineQueue(ctx context.Context, qid string) (engine.Queue, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ensure(ctx) != nil {
+		return engine.Queue{}, false
+	}
+	return s.eng.Queue(qid)
+}
+
+// AgentProfile is what routing knows of an agent besides presence.
+type AgentProfile struct {
+	Skills   map[string]int         `json:"skills"`
+	Capacity map[engine.Channel]int `json:"capacity"`
+	Queues   []id.ID                `json:"queues"`
+}
+
+// Agent is an agent's routing row.
+type Agent struct {
+	UserID id.ID `json:"user_id"`
+	AgentProfile
+	Presence       engine.Presence `json:"presence"`
+	PresenceReason string          `json:"presence_reason,omitempty"`
+	PresenceSince  time.Time       `json:"presence_since"`
+}
+
+// SetAgentProfile adds a user as an agent (Offline) or changes their
+// skills, capacity and queues.
+func (s *Service) SetAgentProfile(ctx context.Context, userID id.ID, p AgentProfile) (*Agent, error) {
+	a := engine.Agent{ID: userID.String(), Skills: p.Skills, Capacity: p.Capacity}
+	for i, q := range p.Queues {
+		if _, ok := s.engineQueue(ctx, q.String()); !ok {
+			return nil, errs.Invalidf("queues["+strconv.Itoa(i)+"]", "unknown queue %s", q)
+		}
+		a.Queues = append(a.Queues, q.String())
+	}
+	pre := func(ctx context.Context, tx *store.Tx) error {
+		var one int
+		err := tx.QueryRow(ctx, "SELECT 1 FROM users WHERE id = ?", int64(userID)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.NotFoundf("user %s", userID)
+		}
+		return err
+	}
+	if _, err := s.run(ctx, true, pre, nil, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
+		return e.UpsertAgent(a, now)
+	}); err != nil {
+		return nil, err
+	}
+	return s.GetAgent(ctx, userID)
+}
+
+// SetPresence sets an agent's presence (available, acw, away, offline).
+func (s *Service) SetPresence(ctx context.Context, userID id.ID, p engine.Presence, reason string) (*Agent, error) {
+	if len(reason) > 200 {
+		return nil, errs.Invalidf("reason", "must be at most 200 characters")
+	}
+	if _, err := s.run(ctx, true, nil, nil, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
+		return e.SetPresence(userID.String(), p, reason, now)
+	}); err != nil {
+		return nil, err
+	}
+	return s.GetAgent(ctx, userID)
+}
+
+// NewItem is a work item to route.
+type NewItem struct {
+	QueueID          id.ID          `json:"queue_id"`
+	Channel          engine.Channel `json:"channel"`
+	Priority         int            `json:"priority"`
+	Skills           map[string]int `json:"skills"`
+	CustomerID       id.ID          `json:"customer_id"`
+	CaseID           id.ID          `json:"case_id"`
+	InteractionID    id.ID          `json:"interaction_id"`
+	PreferredAgentID id.ID          `json:"preferred_agent_id"`
+}
+
+// Enqueue adds a work item; it is stored (and maybe already offered) when
+// Enqueue returns.
+func (s *Service) Enqueue(ctx context.Context, in NewItem) (*WorkItem, error) {
+	if in.QueueID == 0 {
+		return nil, errs.Invalidf("queue_id", "required")
+	}
+	iid := s.db.IDs.New()
+	w := engine.WorkItem{ID: iid.String(), QueueID: in.QueueID.String(), Channel: in.Channel, Priority: in.Priority, Skills: in.Skills}
+	if in.CustomerID != 0 {
+		w.CustomerID = in.CustomerID.String()
+	}
+	if in.PreferredAgentID != 0 {
+		w.PreferredAgentID = in.PreferredAgentID.String()
+	}
+	post := func(ctx context.Context, tx *store.Tx) error {
+		_, err := tx.Exec(ctx, "UPDATE work_items SET case_id = ?, interaction_id = ?, preferred_agent_id = ? WHERE id = ?",
+			nullID(in.CaseID), nullID(in.InteractionID), nullID(in.PreferredAgentID), int64(iid))
+		return err
+	}
+	if _, err := s.run(ctx, true, nil, post, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
+		return e.Enqueue(w, now)
+	}); err != nil {
+		return nil, err
+	}
+	return s.GetItem(ctx, iid)
+}
+
+// Accept takes the offer of item to agent.
+func (s *Service) Accept(ctx context.Context, item, agent id.ID) (*WorkItem, error) {
+	return s.itemCmd(ctx, item, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
+		return e.Accept(item.String(), agent.String(), now)
+	})
+}
+
+// Decline refuses the offer of item to agent.
+func (s *Service) Decline(ctx context.Context, item, agent id.ID) (*WorkItem, error) {
+	return s.itemCmd(ctx, item, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
+		return e.Decline(item.String(), agent.String(), now)
+	})
+}
+
+// Complete ends the agent's work on item.
+func (s *Service) Complete(ctx context.Context, item, agent id.ID) (*WorkItem, error) {
+	return s.itemCmd(ctx, item, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
+		return e.Complete(item.String(), agent.String(), now)
+	})
+}
+
+// Abandon removes an item whose customer left (waiting or offered).
+func (s *Service) Abandon(ctx context.Context, item id.ID) (*WorkItem, error) {
+	return s.itemCmd(ctx, item, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
+		return e.Abandon(item.String(), now)
+	})
+}
+
+// Reassign assigns item to agent directly (a supervisor's move).
+func (s *Service) Reassign(ctx context.Context, item, agent id.ID) (*WorkItem, error) {
+	return s.itemCmd(ctx, item, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
+		return e.Reassign(item.String(), agent.String(), now)
+	})
+}
+
+func (s *Service) itemCmd(ctx context.Context, item id.ID, op func(e *engine.Engine, now time.Time) ([]engine.Event, error)) (*WorkItem, error) {
+	if _, err := s.run(ctx, true, nil, nil, op); err != nil {
+		return nil, err
+	}
+	return s.GetItem(ctx, item)
+}
+
+// Tick fires the engine's timers (offer timeouts, overflow, ...).
+func (s *Service) Tick(ctx context.Context) error {
+	_, err := s.run(ctx, false, nil, nil, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
+		return e.Tick(now), nil
+	})
+	return err
+}
+
+// RunTicker calls Tick every interval until ctx ends.
+func (s *Service) RunTicker(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.Tick(ctx); err != nil && !errors.Is(err, errs.ErrConflict) && ctx.Err() == nil {
+				s.log.Warn("routing: tick", "err", err)
+			}
+		}
+	}
+}
+
+// Stats reports on a queue.
+func (s *Service) Stats(ctx context.Context, qid id.ID) (engine.QueueStats, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensure(ctx); err != nil {
+		return engine.QueueStats{}, err
+	}
+	return s.eng.Stats(qid.String(), s.Now())
+}
+
+// ---- publishing ----
+
+func (s *Service) publish(evs []engine.Event, st engine.State) {
+	items := itemQueues(nil, st)
+	for _, ev := range evs {
+		q, it, ag := refs(ev)
+		if q == "" && it != "" {
+			q = items[it]
+		}
+		topics := []string{"routing"}
+		if q != "" {
+			topics = append(topics, "queue:"+q)
+		}
+		if ag != "" {
+			topics = append(topics, "user:"+ag)
+		}
+		data, err := json.Marshal(ev)
+		if err != nil {
+			continue
+		}
+		if err := s.bus.Publish(context.Background(), bus.Event{Type: "routing." + string(ev.Kind()), Topics: topics, Data: data}); err != nil && !errors.Is(err, bus.ErrClosed) {
+			s.log.Warn("routing: publishing", "err", err)
+		}
+	}
+}
+
+// refs names the queue, item and agent an event concerns.
+func refs(ev engine.Event) (queue, item, agent string) {
+	switch e := ev.(type) {
+	case engine.ItemQueued:
+		return e.Item.QueueID, e.Item.ID, ""
+	case engine.OfferMade:
+		return e.QueueID, e.ItemID, e.AgentID
+	case engine.OfferAccepted:
+		return "", e.ItemID, e.AgentID
+	case engine.OfferDeclined:
+		return "", e.ItemID, e.AgentID
+	case engine.OfferTimedOut:
+		return "", e.ItemID, e.AgentID
+	case engine.OfferRevoked:
+		return "", e.ItemID, e.AgentID
+	case engine.ItemAssigned:
+		return e.QueueID, e.ItemID, e.AgentID
+	case engine.ItemRequeued:
+		return "", e.ItemID, e.FromAgentID
+	case engine.ItemCompleted:
+		return e.QueueID, e.ItemID, e.AgentID
+	case engine.ItemAbandoned:
+		return e.QueueID, e.ItemID, e.AgentID
+	case engine.ItemOverflowed:
+		return e.ToQueueID, e.ItemID, ""
+	case engine.PreferenceReleased:
+		return "", e.ItemID, e.AgentID
+	case engine.PresenceChanged:
+		return "", "", e.AgentID
+	case engine.AgentRemoved:
+		return "", "", e.AgentID
+	case engine.QueueStateChanged:
+		return e.QueueID, "", ""
+	}
+	return "", "", ""
+}
+
+func itemQueues(before *engine.State, after engine.State) map[string]string {
+	m := map[string]string{}
+	if before != nil {
+		for _, it := range before.Items {
+			m[it.ID] = it.QueueID
+		}
+	}
+	for _, it := range after.Items {
+		m[it.ID] = it.QueueID
+	}
+	return m
+}
+
+func nullID(v id.ID) any {
+	if v == 0 {
+		return nil
+	}
+	return int64(v)
+}
+
+func nullStrID(s string) any {
+	if s == "" {
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return nil
+	}
+	return n
+}
+
+func micros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
