@@ -118,7 +118,7 @@ func (s *Services) Handler(log *slog.Logger, limits Limits) http.Handler {
 		events.PerKey = ratelimit.New(limits.PerCredential, 2*limits.PerCredential)
 	}
 	d := &desk.Desk{Log: log, Access: s.Access, Customers: s.Customers, Interactions: s.Interactions, Cases: s.Cases,
-		ContactPoints: s.ContactPoints, Insight: s.Insight, Bus: s.Bus, IsDemo: s.isDemo}
+		ContactPoints: s.ContactPoints, Insight: s.Insight, Routing: s.Routing, Bus: s.Bus, IsDemo: s.isDemo}
 	return web.New(log, reg, s.DB.Ping, a, events, d).Handler()
 }
 

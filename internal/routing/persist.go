@@ -333,6 +333,30 @@ func (s *Service) GetAgent(ctx context.Context, userID id.ID) (*Agent, error) {
 	return &a, nil
 }
 
+// ListAgents lists every agent's routing row.
+func (s *Service) ListAgents(ctx context.Context) ([]*Agent, error) {
+	rows, err := s.db.Query(ctx, "SELECT user_id, spec, presence, presence_reason, presence_since FROM routing_agents ORDER BY user_id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Agent{}
+	for rows.Next() {
+		var a Agent
+		var spec string
+		var since int64
+		if err := rows.Scan(&a.UserID, &spec, &a.Presence, &a.PresenceReason, &since); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(spec), &a.AgentProfile); err != nil {
+			return nil, err
+		}
+		a.PresenceSince = time.UnixMicro(since).UTC()
+		out = append(out, &a)
+	}
+	return out, rows.Err()
+}
+
 // WorkItem is a stored work item.
 type WorkItem struct {
 	ID               id.ID          `json:"id"`

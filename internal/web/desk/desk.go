@@ -25,6 +25,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/insight"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+	"github.com/touchpoint-hub/touchpoint/internal/routing"
 	"github.com/touchpoint-hub/touchpoint/internal/web/ratelimit"
 )
 
@@ -43,6 +44,7 @@ type Desk struct {
 	Cases         *cases.Service
 	ContactPoints *contactpoint.Service
 	Insight       *insight.Service
+	Routing       *routing.Service // nil: no routed work on this node
 	Bus           bus.Bus
 	// IsDemo tells the sign-in page to show the demo logins.
 	IsDemo func(ctx context.Context) bool
@@ -86,6 +88,9 @@ func (d *Desk) Register(mux *http.ServeMux) {
 	mux.Handle("GET /events", d.page("", d.events))
 	mux.Handle("GET /staffing", d.page(access.ReadStats, d.staffingPage))
 	d.registerMore(mux)
+	if d.Routing != nil {
+		d.registerWork(mux)
+	}
 }
 
 // cacheFor sets a cache lifetime on static files.
@@ -102,6 +107,7 @@ type viewer struct {
 	Session *access.Session
 	CSRF    string
 	Teams   []id.ID
+	Agent   *routing.Agent // the viewer's routing row, nil if they take no routed work
 }
 
 func (v *viewer) actor() cases.Actor { return cases.Actor{UserID: v.User.ID, Name: v.User.Name} }
@@ -152,6 +158,7 @@ func (d *Desk) page(perm access.Permission, h func(http.ResponseWriter, *http.Re
 			return
 		}
 		v.Teams, _ = d.Access.TeamsOf(r.Context(), sess.User.ID)
+		v.Agent = d.routingAgent(r, v)
 		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, v)), v)
 	})
 }
@@ -201,6 +208,25 @@ func (d *Desk) render(w http.ResponseWriter, r *http.Request, name string, v *vi
 	if err := t.ExecuteTemplate(&buf, block, data); err != nil {
 		d.Log.Error("rendering a page", "page", name, "err", err)
 		http.Error(w, "The page could not be shown; the error has been logged.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write([]byte(buf.String()))
+}
+
+// renderBlock writes one block of a page template, without the layout
+// (fragments that the page's script fetches).
+func (d *Desk) renderBlock(w http.ResponseWriter, r *http.Request, page, block string, v *viewer, data map[string]any) {
+	t := d.pages[page]
+	if t == nil || t.Lookup(block) == nil {
+		http.Error(w, "fragment missing", http.StatusInternalServerError)
+		return
+	}
+	data["Viewer"] = v
+	var buf strings.Builder
+	if err := t.ExecuteTemplate(&buf, block, data); err != nil {
+		d.Log.Error("rendering a fragment", "page", page, "block", block, "err", err)
+		http.Error(w, "The fragment could not be shown; the error has been logged.", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

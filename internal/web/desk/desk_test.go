@@ -417,6 +417,13 @@ func deskRoutes() []deskRoute {
 		}},
 		{"GET /{$}", access.ReadCases, fixed("/"), nil},
 		{"GET /staffing", access.ReadStats, fixed("/staffing"), nil},
+		{"POST /presence", access.RoutingWork, fixed("/presence"), func(*fixture) url.Values { return url.Values{"presence": {"available"}} }},
+		{"GET /work/{id}", access.RoutingWork, fixed("/work/1"), nil},
+		{"POST /work/{id}/accept", access.RoutingWork, fixed("/work/1/accept"), noForm},
+		{"POST /work/{id}/decline", access.RoutingWork, fixed("/work/1/decline"), noForm},
+		{"POST /work/{id}/complete", access.RoutingWork, fixed("/work/1/complete"), noForm},
+		{"GET /wallboard", access.RoutingManage, fixed("/wallboard"), nil},
+		{"POST /wallboard/agents/{id}/presence", access.RoutingManage, fixed("/wallboard/agents/1/presence"), func(*fixture) url.Values { return url.Values{"presence": {"away"}} }},
 		{"GET /cases/{id}", access.ReadCases, caseRoute(""), nil},
 		{"POST /cases", access.WriteCases, fixed("/cases"), func(f *fixture) url.Values {
 			return url.Values{"customer_id": {f.cust.String()}, "subject": {"Opened by a forged form"}}
@@ -488,7 +495,7 @@ var routeRE = regexp.MustCompile(`mux\.Handle(?:Func)?\("([A-Z]+ [^"]+)"`)
 // permission and CSRF. A new route fails here until it is added.
 func TestRouteTableIsComplete(t *testing.T) {
 	var registered []string
-	for _, f := range []string{"desk.go", "more.go"} {
+	for _, f := range []string{"desk.go", "more.go", "work.go"} {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -85,8 +85,9 @@
   // The event stream.
   var status = document.getElementById("live-status");
   function connect() {
-    var topics = body.dataset.topics;
-    if (!topics || !window.EventSource) return;
+    // Every signed-in page listens at least to its user's topic (offers).
+    var topics = body.dataset.topics || "";
+    if (!me || !window.EventSource) return;
     var es = new EventSource("/events?topics=" + encodeURIComponent(topics));
     es.onopen = function () { if (status) { status.className = "live-status on"; status.title = "Live"; } if (caseID) announce("viewing"); };
     es.onerror = function () { if (status) { status.className = "live-status off"; status.title = "Reconnecting…"; } };
@@ -111,6 +112,25 @@
       showPresence();
     });
     es.addEventListener("lagged", function () { es.close(); location.reload(); });
+    // Routing: an offer for this agent shows at once, with who and why.
+    es.addEventListener("routing.offer_made", function (ev) {
+      var d = JSON.parse(ev.data).data || {};
+      if (String(d.agent_id) !== me) return;
+      showOffer(d.item_id);
+    });
+    ["routing.offer_timed_out", "routing.offer_revoked", "routing.offer_accepted", "routing.offer_declined", "routing.item_abandoned"].forEach(function (t) {
+      es.addEventListener(t, function (ev) {
+        var d = JSON.parse(ev.data).data || {};
+        var card = document.querySelector('.offer-card[data-item="' + d.item_id + '"]');
+        if (card) card.remove();
+      });
+    });
+    if (document.getElementById("live") && topics.indexOf("routing") >= 0) {
+      ["routing.item_queued", "routing.offer_made", "routing.item_assigned", "routing.item_completed", "routing.item_abandoned",
+       "routing.presence_changed", "routing.item_overflowed", "routing.offer_timed_out"].forEach(function (t) {
+        es.addEventListener(t, function () { refresh("live", "live"); });
+      });
+    }
   }
   function counts() {
     // Counts live in the view tabs; a full page fetch keeps them exact.
@@ -121,6 +141,23 @@
         if (here) here.textContent = n.textContent;
       });
     }).catch(function () {});
+  }
+
+  function showOffer(item) {
+    var box = document.getElementById("offers");
+    if (!box || document.querySelector('.offer-card[data-item="' + item + '"]')) return;
+    fetch("/work/" + encodeURIComponent(item), { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) {
+        var holder = document.createElement("div");
+        holder.innerHTML = html;
+        var card = holder.querySelector(".offer-card");
+        if (!card) return;
+        box.appendChild(card);
+        var accept = card.querySelector("[data-accept]");
+        if (accept) accept.focus();
+      })
+      .catch(function () {});
   }
 
   // Forms: autosubmit of case controls, canned responses, typing signals.
@@ -176,6 +213,7 @@
     else if (e.key === "r") { var rb = document.getElementById("reply-body"); if (rb) { rb.focus(); e.preventDefault(); } }
     else if (e.key === "n") { var nb = document.querySelector(".note-box"); if (nb) { nb.open = true; document.getElementById("note-body").focus(); e.preventDefault(); } }
     else if (e.key === "g") { location.href = "/"; }
+    else if (e.key === "a") { var acc = document.querySelector(".offer-card [data-accept]"); if (acc) { acc.click(); e.preventDefault(); } }
   });
 
   connect();
