@@ -35,6 +35,14 @@ func topicsFor(v *viewer, raw string) ([]string, error) {
 			if _, err := id.Parse(val); err != nil || !v.User.Role.Can(access.ReadCustomers) {
 				return nil, fmt.Errorf("topic %q is not allowed", t)
 			}
+		case "routing":
+			if !v.User.Role.Can(access.RoutingRead) {
+				return nil, fmt.Errorf("topic %q is not allowed for your role", t)
+			}
+		case "queue":
+			if _, err := id.Parse(val); err != nil || !v.User.Role.Can(access.RoutingRead) {
+				return nil, fmt.Errorf("topic %q is not allowed", t)
+			}
 		case "user":
 			if val != v.User.ID.String() {
 				return nil, fmt.Errorf("topic %q is another user's", t)
