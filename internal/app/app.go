@@ -89,6 +89,7 @@ func NewServicesWith(db *store.DB, region string, b bus.Bus, log *slog.Logger) *
 		Log:           log,
 	}
 	interactions.OnRecorded(s.publishInteractions)
+	interactions.OnRecorded(s.Routing.RouteContacts)
 	return s
 }
 
