@@ -41,11 +41,14 @@ func TestAgentTakesAnOfferFromTheDesk(t *testing.T) {
 		rec := e.record(interaction.Input{Identifiers: []customer.RawIdentifier{{Kind: "email", Value: "grace@example.com"}},
 			Traits: map[string]any{"name": "Grace Whitman"}, ContactPointID: chat, Kind: "chat", Direction: interaction.Inbound,
 			Subject: "Where is my TV?", Content: "Hi, my TV was due yesterday."})
-		item, err := e.s.Routing.Enqueue(e.ctx, routing.NewItem{QueueID: q.ID, Channel: "chat", CustomerID: rec.CustomerID, CaseID: *rec.CaseID})
-		if err != nil {
-			t.Fatal(err)
+		// The new chat waits in the chat queue by itself, and goes to the
+		// only available agent.
+		items, err := e.s.Routing.ListItems(e.ctx, routing.ItemQuery{QueueID: q.ID})
+		if err != nil || len(items) != 1 {
+			t.Fatalf("work items of the chat queue: %+v %v", items, err)
 		}
-		if item.State != routing.StateOffered || item.AgentID != agent.ID {
+		item := items[0]
+		if item.State != routing.StateOffered || item.AgentID != agent.ID || item.InteractionID != rec.ID {
 			t.Fatalf("the only available agent was not offered the chat: %+v", item)
 		}
 		offer := b.get("/work/" + item.ID.String())
