@@ -38,8 +38,8 @@ func TestBrowserOfferAcceptAndWallboard(t *testing.T) {
 	agent.signIn(w, w.agentA)
 	agent.do("wait for the live connection", chromedp.WaitReady(chromedp.CSS("#live-status.on")))
 	// Going available is a choice in the header; the form sends itself.
-	agent.load("go available", chromedp.SetValue(chromedp.ID("my-presence"), "available"),
-		chromedp.Evaluate[chromedp.Void](`document.getElementById("my-presence").dispatchEvent(new Event("change"))`))
+	agent.load("go available", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("my-presence");
+		s.value = "available"; s.dispatchEvent(new Event("change")); })()`))
 	agent.do("wait for the live connection again", chromedp.WaitReady(chromedp.CSS("#live-status.on")))
 	agent.within(2*time.Second, "the header says available", `document.getElementById("my-presence").value === "available"`)
 	board.within(2*time.Second, "the wallboard shows the agent available", textIn("#live", "available"))
