@@ -176,6 +176,12 @@ func Fill(ctx context.Context, s *app.Services, opt Options) (*Summary, error) {
 		if err := workCases(ctx, s, dk, users, hero, cps, opt, clock); err != nil {
 			return nil, err
 		}
+		// Queues last: the history recorded above is not live work.
+		if s.Routing != nil {
+			if err := setUpRouting(ctx, s, users); err != nil {
+				return nil, err
+			}
+		}
 		// Back to the wall clock: the SLA job finds what is due by now.
 		s.Cases.SetClock(time.Now)
 		if err := catchUpSLA(ctx, s.Cases); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/identifier"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+	"github.com/touchpoint-hub/touchpoint/internal/routing"
 	"github.com/touchpoint-hub/touchpoint/internal/store"
 	"github.com/touchpoint-hub/touchpoint/internal/store/storetest"
 )
@@ -752,6 +753,20 @@ func TestArrivals(t *testing.T) {
 	}
 	if n < 5 || onCase == 0 {
 		t.Fatalf("%d live arrivals, %d on cases", n, onCase)
+	}
+	// Live contacts of routed channels wait in the demo's queues.
+	items, err := s.Routing.ListItems(ctx, routing.ItemQuery{State: routing.StateWaiting})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := 0
+	for _, it := range items {
+		if it.InteractionID != 0 && it.CaseID != 0 {
+			queued++
+		}
+	}
+	if queued == 0 {
+		t.Fatalf("none of %d live arrivals waits in a queue (%d items)", n, len(items))
 	}
 	var after int
 	if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM customers").Scan(&after); err != nil {
