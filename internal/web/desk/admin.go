@@ -437,14 +437,10 @@ func (d *Desk) showCanned(w http.ResponseWriter, r *http.Request, v *viewer, sta
 		d.fail(w, r, v, err)
 		return
 	}
-	teams, err := d.Access.ListTeams(ctx)
+	teams, teamNames, err := d.teams(ctx)
 	if err != nil {
 		d.fail(w, r, v, err)
 		return
-	}
-	teamNames := map[id.ID]string{}
-	for _, t := range teams {
-		teamNames[t.ID] = t.Name
 	}
 	rows := make([]cannedRow, 0, len(list))
 	for _, c := range list {
@@ -554,14 +550,10 @@ func (d *Desk) showSLA(w http.ResponseWriter, r *http.Request, v *viewer, status
 		d.fail(w, r, v, err)
 		return
 	}
-	teams, err := d.Access.ListTeams(ctx)
+	teams, teamNames, err := d.teams(ctx)
 	if err != nil {
 		d.fail(w, r, v, err)
 		return
-	}
-	teamNames := map[id.ID]string{}
-	for _, t := range teams {
-		teamNames[t.ID] = t.Name
 	}
 	calNames := map[id.ID]string{}
 	var cals []calendarRow

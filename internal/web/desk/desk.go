@@ -298,3 +298,29 @@ func itoa(n int64) string {
 }
 
 func errInvalid(field, reason string) error { return errs.Invalidf(field, "%s", reason) }
+
+// teams lists the teams and their names by id.
+func (d *Desk) teams(ctx context.Context) ([]*access.Team, map[id.ID]string, error) {
+	teams, err := d.Access.ListTeams(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make(map[id.ID]string, len(teams))
+	for _, t := range teams {
+		names[t.ID] = t.Name
+	}
+	return teams, names, nil
+}
+
+// userNames are the users' names by id.
+func (d *Desk) userNames(ctx context.Context) (map[id.ID]string, error) {
+	users, err := d.Access.ListUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[id.ID]string, len(users))
+	for _, u := range users {
+		names[u.ID] = u.Name
+	}
+	return names, nil
+}

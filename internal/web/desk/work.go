@@ -8,7 +8,6 @@ import (
 
 	"github.com/touchpoint-hub/touchpoint/internal/access"
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
-	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
 	"github.com/touchpoint-hub/touchpoint/internal/routing"
 	"github.com/touchpoint-hub/touchpoint/internal/routing/engine"
@@ -182,14 +181,10 @@ func (d *Desk) wallboard(w http.ResponseWriter, r *http.Request, v *viewer) {
 		d.fail(w, r, v, err)
 		return
 	}
-	users, err := d.Access.ListUsers(ctx)
+	names, err := d.userNames(ctx)
 	if err != nil {
 		d.fail(w, r, v, err)
 		return
-	}
-	names := map[id.ID]string{}
-	for _, u := range users {
-		names[u.ID] = u.Name
 	}
 	open, err := d.Routing.ListItems(ctx, routing.ItemQuery{Limit: 1000})
 	if err != nil {
