@@ -375,10 +375,11 @@ type WorkItem struct {
 	AssignedAt       *time.Time     `json:"assigned_at,omitempty"`
 	EndedAt          *time.Time     `json:"ended_at,omitempty"`
 	EndReason        string         `json:"end_reason,omitempty"`
+	Disposition      string         `json:"disposition,omitempty"`
 }
 
 const itemCols = `id, queue_id, channel, priority, skills, customer_id, case_id, interaction_id, preferred_agent_id, state, agent_id,
-	enqueued_at, offered_at, assigned_at, ended_at, end_reason`
+	enqueued_at, offered_at, assigned_at, ended_at, end_reason, disposition`
 
 func scanItem(sc interface{ Scan(...any) error }) (*WorkItem, error) {
 	var w WorkItem
@@ -386,7 +387,7 @@ func scanItem(sc interface{ Scan(...any) error }) (*WorkItem, error) {
 	var cust, cas, inter, pref, agent, offered, assigned, ended sql.NullInt64
 	var enq int64
 	if err := sc.Scan(&w.ID, &w.QueueID, &w.Channel, &w.Priority, &skills, &cust, &cas, &inter, &pref, &w.State, &agent,
-		&enq, &offered, &assigned, &ended, &w.EndReason); err != nil {
+		&enq, &offered, &assigned, &ended, &w.EndReason, &w.Disposition); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(skills), &w.Skills); err != nil {

@@ -34,6 +34,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"slices"
 	"sync"
 	"time"
 
@@ -409,9 +410,31 @@ func (s *Service) Decline(ctx context.Context, item, agent id.ID) (*WorkItem, er
 
 // Complete ends the agent's work on item.
 func (s *Service) Complete(ctx context.Context, item, agent id.ID) (*WorkItem, error) {
-	return s.itemCmd(ctx, item, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
+	return s.CompleteWith(ctx, item, agent, "")
+}
+
+// Dispositions are the codes an agent may give a finished contact.
+var Dispositions = []string{"resolved", "follow_up", "callback_scheduled", "escalated", "no_answer", "wrong_queue", "spam"}
+
+// CompleteWith ends the agent's work on item with a disposition code (""
+// for none), stored on the item in the same transaction.
+func (s *Service) CompleteWith(ctx context.Context, item, agent id.ID, disposition string) (*WorkItem, error) {
+	if disposition != "" && !slices.Contains(Dispositions, disposition) {
+		return nil, errs.Invalidf("disposition", "must be one of %v", Dispositions)
+	}
+	post := func(ctx context.Context, tx *store.Tx) error {
+		if disposition == "" {
+			return nil
+		}
+		_, err := tx.Exec(ctx, "UPDATE work_items SET disposition = ? WHERE id = ?", disposition, int64(item))
+		return err
+	}
+	if _, err := s.run(ctx, true, nil, post, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
 		return e.Complete(item.String(), agent.String(), now)
-	})
+	}); err != nil {
+		return nil, err
+	}
+	return s.GetItem(ctx, item)
 }
 
 // Abandon removes an item whose customer left (waiting or offered).

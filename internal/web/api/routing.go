@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/touchpoint-hub/touchpoint/internal/access"
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
@@ -195,7 +196,8 @@ func (a *API) workItemAction(action func(s *routing.Service, ctx context.Context
 			return
 		}
 		var in struct {
-			AgentID id.ID `json:"agent_id"`
+			AgentID     id.ID  `json:"agent_id"`
+			Disposition string `json:"disposition"` // complete only
 		}
 		if err := decodeOptional(w, r, &in); err != nil {
 			a.fail(w, r, err)
@@ -206,7 +208,16 @@ func (a *API) workItemAction(action func(s *routing.Service, ctx context.Context
 			a.fail(w, r, err)
 			return
 		}
-		it, err := action(a.Routing, r.Context(), iid, agent)
+		var it *routing.WorkItem
+		if in.Disposition != "" {
+			if !strings.HasSuffix(r.URL.Path, "/complete") {
+				a.fail(w, r, errs.Invalidf("disposition", "is given when completing work"))
+				return
+			}
+			it, err = a.Routing.CompleteWith(r.Context(), iid, agent, in.Disposition)
+		} else {
+			it, err = action(a.Routing, r.Context(), iid, agent)
+		}
 		if err != nil {
 			a.fail(w, r, err)
 			return

@@ -17,6 +17,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
 	"github.com/touchpoint-hub/touchpoint/internal/richtext"
+	"github.com/touchpoint-hub/touchpoint/internal/routing"
 )
 
 // entry is one line of a timeline: an interaction or a note. Its text is
@@ -178,7 +179,7 @@ func (d *Desk) casePage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	data := map[string]any{
 		"items": page.Items,
 		"Case":  c, "Customer": cust, "Entries": entries, "Scope": scope, "Topics": "case:" + c.ID.String() + ",customer:" + cust.ID.String(),
-		"CaseID": c.ID.String(), "Statuses": cases.Statuses, "Priorities": cases.Priorities,
+		"CaseID": c.ID.String(), "Statuses": cases.Statuses, "Priorities": cases.Priorities, "Dispositions": routing.Dispositions,
 	}
 	if page.NextCursor != "" {
 		data["Older"] = "/cases/" + c.ID.String() + "?scope=" + scope + "&cursor=" + page.NextCursor

@@ -107,7 +107,8 @@ type viewer struct {
 	Session *access.Session
 	CSRF    string
 	Teams   []id.ID
-	Agent   *routing.Agent // the viewer's routing row, nil if they take no routed work
+	Agent   *routing.Agent      // the viewer's routing row, nil if they take no routed work
+	Work    []*routing.WorkItem // the routed work the viewer has accepted and not finished
 }
 
 func (v *viewer) actor() cases.Actor { return cases.Actor{UserID: v.User.ID, Name: v.User.Name} }
@@ -159,6 +160,9 @@ func (d *Desk) page(perm access.Permission, h func(http.ResponseWriter, *http.Re
 		}
 		v.Teams, _ = d.Access.TeamsOf(r.Context(), sess.User.ID)
 		v.Agent = d.routingAgent(r, v)
+		if v.Agent != nil {
+			v.Work, _ = d.Routing.ListItems(r.Context(), routing.ItemQuery{State: routing.StateAssigned, AgentID: v.User.ID, Limit: 20})
+		}
 		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, v)), v)
 	})
 }

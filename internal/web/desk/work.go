@@ -138,7 +138,7 @@ func (d *Desk) completeWork(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if !ok {
 		return
 	}
-	if _, err := d.Routing.Complete(r.Context(), it.ID, it.AgentID); err != nil {
+	if _, err := d.Routing.CompleteWith(r.Context(), it.ID, it.AgentID, r.PostFormValue("disposition")); err != nil {
 		d.fail(w, r, v, err)
 		return
 	}

@@ -66,12 +66,31 @@ func TestAgentTakesAnOfferFromTheDesk(t *testing.T) {
 		if res.status != http.StatusSeeOther || res.location != "/cases/"+rec.CaseID.String() {
 			t.Fatalf("accepting: %d to %q, want the case", res.status, res.location)
 		}
+		// The case page offers to finish the contact with an outcome; the
+		// header shows the work in hand until then.
+		page := b.get(res.location)
+		if !strings.Contains(page.body, "/work/"+item.ID.String()+"/complete") || !strings.Contains(page.body, "Working on 1") {
+			t.Fatal("the case page of accepted work has no way to finish it")
+		}
 		board := e.signIn(boss).get("/wallboard")
 		if board.status != http.StatusOK || !strings.Contains(board.body, "Ada Agent") || !strings.Contains(board.body, "chat · assigned") {
 			t.Fatalf("the wallboard does not show Ada handling the chat: %d", board.status)
 		}
 		if res := e.signIn(e.user(access.Agent, "Ann Agent")).get("/wallboard"); res.status != http.StatusForbidden {
 			t.Fatalf("an agent on the wallboard: %d", res.status)
+		}
+		if res := b.post("/work/"+item.ID.String()+"/complete", map[string][]string{"disposition": {"made_up"}}); res.status != http.StatusUnprocessableEntity {
+			t.Fatalf("an unknown outcome: %d", res.status)
+		}
+		if res := b.post("/work/"+item.ID.String()+"/complete", map[string][]string{"disposition": {"resolved"}}); res.status != http.StatusSeeOther {
+			t.Fatalf("finishing the contact: %d %s", res.status, res.body)
+		}
+		done, err := e.s.Routing.GetItem(e.ctx, item.ID)
+		if err != nil || done.State != routing.StateCompleted || done.Disposition != "resolved" {
+			t.Fatalf("after finishing: %+v %v", done, err)
+		}
+		if page := b.get("/cases/" + rec.CaseID.String()); strings.Contains(page.body, "Working on") {
+			t.Fatal("the header still shows work in hand after it was finished")
 		}
 	})
 }

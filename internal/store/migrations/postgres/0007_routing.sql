@@ -44,6 +44,8 @@ CREATE TABLE work_items (
     assigned_at        BIGINT,
     ended_at           BIGINT,
     end_reason         TEXT    NOT NULL DEFAULT '',
+    -- How the agent says the contact ended (after-contact work).
+    disposition        TEXT    NOT NULL DEFAULT '',
     engine             TEXT    NOT NULL DEFAULT '{}',
     updated_at         BIGINT  NOT NULL
 );
