@@ -18,6 +18,7 @@ const usage = `tpbench — load generator for Touchpoint benchmarks
   tpbench deskfill  --data DIR | --db URL  [--cases 100000] [--hot 1000]
   tpbench desk      --url URL --case ID [--email E --password P] [--conns 4] [--requests 5000] [--pages 20]
   tpbench sse       --url URL --token TOKEN --contact-point ID [--conns 5000] [--rounds 5]
+  tpbench route     --url URL --token ADMIN_TOKEN [--agents 20] [--rate 200] [--duration 20s]
 `
 
 func main() {
@@ -46,6 +47,8 @@ func main() {
 		err = desk(args)
 	case "sse":
 		err = sse(args)
+	case "route":
+		err = routeBench(args)
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
