@@ -33,8 +33,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -64,7 +64,9 @@ type Service struct {
 	// Now is the clock (tests replace it).
 	Now func() time.Time
 
-	mu       sync.Mutex
+	mu       sync.Mutex // held while the engine runs and its changes are written
+	gm       sync.Mutex // guards pending
+	pending  []*command
 	eng      *engine.Engine
 	last     engine.State // as of the last commit
 	started  bool
@@ -175,11 +177,130 @@ func (s *Service) takeLock(ctx context.Context) (bool, error) {
 // engine's rows are written).
 type extra func(ctx context.Context, tx *store.Tx) error
 
-// run calls op on the engine and persists what changed. persistAlways is
-// false for Tick: without events nothing needs writing.
+// command is one call waiting to run on the engine.
+type command struct {
+	ctx           context.Context
+	persistAlways bool
+	pre, post     extra
+	op            func(e *engine.Engine, now time.Time) ([]engine.Event, error)
+	done          chan commandResult
+}
+
+type commandResult struct {
+	evs []engine.Event
+	err error
+}
+
+// run applies op to the engine and stores what changed before returning
+// (persistAlways is false for Tick: without events nothing needs writing).
+// Calls that arrive while another group is being written wait and then go
+// together: the first of them to get the engine runs them all and writes
+// their changes in one transaction (group commit), so the store's round
+// trips are shared instead of queueing one command behind another.
 func (s *Service) run(ctx context.Context, persistAlways bool, pre, post extra, op func(e *engine.Engine, now time.Time) ([]engine.Event, error)) ([]engine.Event, error) {
+	c := &command{ctx: ctx, persistAlways: persistAlways, pre: pre, post: post, op: op, done: make(chan commandResult, 1)}
+	s.gm.Lock()
+	s.pending = append(s.pending, c)
+	s.gm.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.gm.Lock()
+	group := s.pending
+	s.pending = nil
+	s.gm.Unlock()
+	if len(group) > 0 {
+		s.runGroup(group)
+	}
+	s.mu.Unlock()
+	r := <-c.done
+	return r.evs, r.err
+}
+
+// runGroup runs commands in arrival order and writes them in one
+// transaction; if that fails, each runs again on its own, so that one bad
+// command fails alone. s.mu is held.
+func (s *Service) runGroup(group []*command) {
+	if len(group) == 1 {
+		c := group[0]
+		evs, err := s.runOne(c.ctx, c.persistAlways, c.pre, c.post, c.op)
+		c.done <- commandResult{evs, err}
+		return
+	}
+	if err := s.ensure(group[0].ctx); err != nil {
+		for _, c := range group {
+			c.done <- commandResult{nil, err}
+		}
+		return
+	}
+	now := s.Now()
+	results := make([]commandResult, len(group))
+	var all []engine.Event
+	var pres, posts []extra
+	write := false
+	for i, c := range group {
+		evs, err := c.op(s.eng, now)
+		results[i] = commandResult{evs, err}
+		all = append(all, evs...)
+		write = write || len(evs) > 0 || (err == nil && c.persistAlways)
+		if err == nil { // a refused change writes nothing of its own
+			if c.pre != nil {
+				pres = append(pres, c.pre)
+			}
+			if c.post != nil {
+				posts = append(posts, c.post)
+			}
+		}
+	}
+	if !write {
+		for i, c := range group {
+			c.done <- results[i]
+		}
+		return
+	}
+	after := s.eng.Snapshot()
+	// The group's write must not fail because one caller went away.
+	err := s.db.Write(context.WithoutCancel(group[0].ctx), func(ctx context.Context, tx *store.Tx) error {
+		if s.failWrite != nil {
+			if err := s.failWrite(); err != nil {
+				return err
+			}
+		}
+		for _, pre := range pres {
+			if err := pre(ctx, tx); err != nil {
+				return err
+			}
+		}
+		if err := writeDiff(ctx, tx, s.last, after, all, now); err != nil {
+			return err
+		}
+		for _, post := range posts {
+			if err := post(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if rerr := s.eng.Restore(s.last); rerr != nil {
+			s.started = false
+			s.log.Error("routing: restoring after a failed write", "err", rerr)
+		}
+		for _, c := range group {
+			evs, err := s.runOne(c.ctx, c.persistAlways, c.pre, c.post, c.op)
+			c.done <- commandResult{evs, err}
+		}
+		return
+	}
+	s.last = after
+	s.publish(all, after)
+	for i, c := range group {
+		c.done <- results[i]
+	}
+}
+
+// runOne calls op on the engine and persists what changed, alone in its own
+// transaction (s.mu is held). persistAlways is false for Tick: without
+// events nothing needs writing.
+func (s *Service) runOne(ctx context.Context, persistAlways bool, pre, post extra, op func(e *engine.Engine, now time.Time) ([]engine.Event, error)) ([]engine.Event, error) {
 	if err := s.ensure(ctx); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -280,4 +282,62 @@ func TestAdvisoryLockAllowsOneNode(t *testing.T) {
 	if _, err := two.UpsertQueue(ctx, 0, QueueInput{Name: "x"}); err != nil {
 		t.Fatalf("after takeover: %v", err)
 	}
+}
+
+// Commands arriving together are written together; when the group's write
+// fails, each command runs again alone, so only the one that cannot be
+// stored fails. After a restart the store holds exactly what was answered.
+func TestConcurrentCommandsAreStoredTogetherAndAlone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		q := must(f.svc.UpsertQueue(ctx, 0, QueueInput{Name: "Email", Queue: engine.Queue{Channels: []engine.Channel{engine.ChannelEmail}}}))
+		// Every third write fails: groups fall back to one transaction each,
+		// and some of those fail too.
+		var writes atomic.Int64
+		f.svc.failWrite = func() error {
+			if writes.Add(1)%3 == 0 {
+				return errors.New("a write that fails")
+			}
+			return nil
+		}
+		const n = 40
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok := map[id.ID]bool{}
+		failed := 0
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w, err := f.svc.Enqueue(ctx, NewItem{QueueID: q.ID, Channel: engine.ChannelEmail})
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					failed++
+					return
+				}
+				ok[w.ID] = true
+			}()
+		}
+		wg.Wait()
+		if len(ok)+failed != n || len(ok) == 0 {
+			t.Fatalf("%d stored and %d failed of %d", len(ok), failed, n)
+		}
+		if got := f.count("SELECT COUNT(*) FROM work_items WHERE state = 'waiting'"); got != len(ok) {
+			t.Fatalf("%d waiting items stored, %d enqueues answered ok", got, len(ok))
+		}
+		f.svc.failWrite = nil
+		restarted := f.newService()
+		items := must(restarted.ListItems(ctx, ItemQuery{State: StateWaiting}))
+		st := must(restarted.Stats(ctx, q.ID))
+		if len(items) != len(ok) || st.Waiting != len(ok) {
+			t.Fatalf("after a restart: %d stored, engine has %d waiting; want %d", len(items), st.Waiting, len(ok))
+		}
+		for _, it := range items {
+			if !ok[it.ID] {
+				t.Fatalf("item %s is stored but its enqueue failed", it.ID)
+			}
+		}
+	})
 }
