@@ -281,7 +281,7 @@ func (s *Service) ForCustomer(ctx context.Context, customerID id.ID) ([]*Case, e
 	for i, m := range members {
 		args[i] = m
 	}
-	rows, err := s.db.Query(ctx, "SELECT "+caseColumns+" FROM cases c WHERE c.customer_id IN ("+placeholders(len(members))+
+	rows, err := s.db.Query(ctx, "SELECT "+caseColumns+" FROM cases c WHERE c.customer_id IN ("+store.Placeholders(len(members))+
 		") ORDER BY CASE WHEN c.status IN ('resolved', 'closed') THEN 1 ELSE 0 END, c.updated_at DESC, c.id DESC LIMIT 200", args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading cases of customer %s: %w", customerID, err)
@@ -301,8 +301,6 @@ func collect(rows *sql.Rows) ([]*Case, error) {
 	}
 	return out, rows.Err()
 }
-
-func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
 
 // Limits on case fields.
 const (

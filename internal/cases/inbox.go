@@ -78,7 +78,7 @@ func (q *InboxQuery) where() (string, []any, error) {
 			}
 			args = append(args, v)
 		}
-		where = append(where, col+" IN ("+placeholders(len(vals))+")")
+		where = append(where, col+" IN ("+store.Placeholders(len(vals))+")")
 		return nil
 	}
 	switch {
@@ -104,7 +104,7 @@ func (q *InboxQuery) where() (string, []any, error) {
 		if len(q.TeamIDs) == 0 {
 			where = append(where, "1 = 0")
 		} else {
-			where = append(where, "c.team_id IN ("+placeholders(len(q.TeamIDs))+")")
+			where = append(where, "c.team_id IN ("+store.Placeholders(len(q.TeamIDs))+")")
 			for _, t := range q.TeamIDs {
 				args = append(args, t)
 			}
@@ -243,7 +243,7 @@ func (s *Service) Counts(ctx context.Context, userID id.ID, teamIDs []id.ID) (ma
 		for i, t := range teamIDs {
 			args[i] = t
 		}
-		if out[ViewTeam], err = countWhere("c.team_id IN ("+placeholders(len(teamIDs))+") AND c.is_open = 1", args...); err != nil {
+		if out[ViewTeam], err = countWhere("c.team_id IN ("+store.Placeholders(len(teamIDs))+") AND c.is_open = 1", args...); err != nil {
 			return nil, err
 		}
 	} else {

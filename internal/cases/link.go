@@ -256,7 +256,7 @@ func (s *Service) LinkCases(ctx context.Context, tx *store.Tx, stored []interact
 		for _, rec := range recs {
 			ids = append(ids, rec.ID)
 		}
-		if _, err := tx.Exec(ctx, "UPDATE interactions SET case_id = ? WHERE id IN ("+placeholders(len(recs))+")", ids...); err != nil {
+		if _, err := tx.Exec(ctx, "UPDATE interactions SET case_id = ? WHERE id IN ("+store.Placeholders(len(recs))+")", ids...); err != nil {
 			return fmt.Errorf("linking interactions to case %s: %w", caseID, err)
 		}
 		if err := s.absorb(ctx, tx, c, recs, r, now); err != nil {
@@ -365,12 +365,12 @@ func (s *Service) openCasesOf(ctx context.Context, tx *store.Tx, stored []intera
 		// In id order, so that two batches cannot lock in opposite orders;
 		// NO KEY, so as not to wait for the key-share locks that inserting
 		// the interactions (foreign keys to the customer) took.
-		if _, err := tx.Exec(ctx, "SELECT id FROM customers WHERE id IN ("+placeholders(len(roots))+") ORDER BY id FOR NO KEY UPDATE", roots...); err != nil {
+		if _, err := tx.Exec(ctx, "SELECT id FROM customers WHERE id IN ("+store.Placeholders(len(roots))+") ORDER BY id FOR NO KEY UPDATE", roots...); err != nil {
 			return nil, fmt.Errorf("locking customers: %w", err)
 		}
 	}
 	q := "SELECT m.root_id, " + caseColumns + ` FROM cases c JOIN customers m ON m.id = c.customer_id
-		WHERE m.root_id IN (` + placeholders(len(roots)) + `) AND c.status IN ('new', 'open', 'waiting_on_customer', 'waiting_on_us')
+		WHERE m.root_id IN (` + store.Placeholders(len(roots)) + `) AND c.status IN ('new', 'open', 'waiting_on_customer', 'waiting_on_us')
 		AND c.merged_into IS NULL ORDER BY c.updated_at DESC`
 	if tx.Dialect() == store.Postgres {
 		q += " FOR UPDATE OF c"
@@ -423,7 +423,7 @@ func currentRoots(ctx context.Context, tx *store.Tx, stored []interaction.Record
 			ids = append(ids, c)
 		}
 	}
-	rows, err := tx.Query(ctx, "SELECT id, root_id FROM customers WHERE id IN ("+placeholders(len(ids))+")", ids...)
+	rows, err := tx.Query(ctx, "SELECT id, root_id FROM customers WHERE id IN ("+store.Placeholders(len(ids))+")", ids...)
 	if err != nil {
 		return fmt.Errorf("reading customer groups: %w", err)
 	}

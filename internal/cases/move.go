@@ -53,7 +53,7 @@ func (s *Service) moveTx(ctx context.Context, tx *store.Tx, actor Actor, interac
 		args[i] = v
 	}
 	rows, err := tx.Query(ctx, `SELECT i.id, i.case_id, m.root_id FROM interactions i JOIN customers m ON m.id = i.customer_id
-		WHERE i.id IN (`+placeholders(len(args))+")", args...)
+		WHERE i.id IN (`+store.Placeholders(len(args))+")", args...)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (s *Service) moveTx(ctx context.Context, tx *store.Tx, actor Actor, interac
 			return errs.Invalidf("interaction_ids", "no interaction %s", v)
 		}
 	}
-	if _, err := tx.Exec(ctx, "UPDATE interactions SET case_id = ? WHERE id IN ("+placeholders(len(args))+")", append([]any{target.ID}, args...)...); err != nil {
+	if _, err := tx.Exec(ctx, "UPDATE interactions SET case_id = ? WHERE id IN ("+store.Placeholders(len(args))+")", append([]any{target.ID}, args...)...); err != nil {
 		return fmt.Errorf("moving interactions: %w", err)
 	}
 	for _, v := range interactionIDs {

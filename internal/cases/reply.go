@@ -47,8 +47,9 @@ func replyKind(channel string) string {
 	return "message"
 }
 
-// consentChannel maps a contact point kind to the consent it needs.
-func consentChannel(kind string) string {
+// ConsentChannel is the consent a reply on a contact point of this kind needs
+// when the customer did not start there ("" = the kind cannot carry a reply).
+func ConsentChannel(kind string) string {
 	switch kind {
 	case "email", "sms", "whatsapp", "phone", "mail", "social":
 		return kind
@@ -107,7 +108,7 @@ func (s *Service) Reply(ctx context.Context, actor Actor, caseID id.ID, r Reply)
 		if err != nil {
 			return nil, err
 		}
-		ch := consentChannel(info.kind)
+		ch := ConsentChannel(info.kind)
 		if ch == "" {
 			return nil, errs.Invalidf("contact_point_id", "%s (%s) cannot carry a reply", info.name, info.kind)
 		}

@@ -79,7 +79,7 @@ func (s *Service) Preload(ctx context.Context, tx *store.Tx, idents []identifier
 			ids = append(ids, f.customerID)
 		}
 	}
-	cq := "SELECT id, root_id, last_seen_at FROM customers WHERE id IN (" + strings.TrimSuffix(strings.Repeat("?, ", preloadChunk), ", ") + ")"
+	cq := "SELECT id, root_id, last_seen_at FROM customers WHERE id IN (" + store.Placeholders(preloadChunk) + ")"
 	for start := 0; start < len(ids); start += preloadChunk {
 		chunk := ids[start:min(start+preloadChunk, len(ids))]
 		args = args[:0]

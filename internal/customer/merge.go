@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
@@ -74,7 +73,7 @@ func (s *Service) Merges(ctx context.Context, customerID id.ID) ([]*Merge, error
 	if err != nil {
 		return nil, err
 	}
-	in := strings.TrimSuffix(strings.Repeat("?, ", len(members)), ", ")
+	in := store.Placeholders(len(members))
 	args := make([]any, 0, 2*len(members))
 	for _, m := range members {
 		args = append(args, m)

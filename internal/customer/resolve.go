@@ -370,7 +370,7 @@ func kindCounts(ctx context.Context, tx *store.Tx, root id.ID) (map[identifier.K
 	}
 	q := "SELECT kind, COUNT(*) FROM identifiers WHERE customer_id = ? GROUP BY kind"
 	if len(members) > 1 {
-		q = "SELECT kind, COUNT(*) FROM identifiers WHERE customer_id IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(members)), ", ") + ") GROUP BY kind"
+		q = "SELECT kind, COUNT(*) FROM identifiers WHERE customer_id IN (" + store.Placeholders(len(members)) + ") GROUP BY kind"
 	}
 	rows, err = tx.Query(ctx, q, members...)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -139,7 +138,7 @@ func currentRoots(ctx context.Context, tx *store.Tx, stored []interaction.Record
 			ids = append(ids, c)
 		}
 	}
-	rows, err := tx.Query(ctx, "SELECT id, root_id FROM customers WHERE id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+")", ids...)
+	rows, err := tx.Query(ctx, "SELECT id, root_id FROM customers WHERE id IN ("+store.Placeholders(len(ids))+")", ids...)
 	if err != nil {
 		return nil, fmt.Errorf("reading the customers of demo contacts: %w", err)
 	}

@@ -99,7 +99,7 @@ func (s *Service) ArrivalForecast(ctx context.Context, q ForecastQuery) ([]Slot,
 		args = append(args, k)
 	}
 	rows, err := s.db.Query(ctx, `SELECT occurred_at, duration_ms FROM interactions
-		WHERE direction = 'inbound' AND occurred_at >= ? AND occurred_at < ? AND kind IN (`+placeholders(len(kinds))+")", args...)
+		WHERE direction = 'inbound' AND occurred_at >= ? AND occurred_at < ? AND kind IN (`+store.Placeholders(len(kinds))+")", args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading the history of arrivals: %w", err)
 	}
@@ -150,15 +150,4 @@ func slotOf(t time.Time, interval time.Duration) int {
 	h, m, s := t.Clock()
 	since := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second
 	return min(int(since/interval), int((24*time.Hour)/interval)-1)
-}
-
-func placeholders(n int) string {
-	b := make([]byte, 0, 2*n)
-	for i := range n {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '?')
-	}
-	return string(b)
 }

@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
+	"github.com/touchpoint-hub/touchpoint/internal/store"
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/id"
@@ -41,7 +41,7 @@ func (s *Service) Summarize(ctx context.Context, customerID id.ID) (*Summary, er
 	for i, m := range members {
 		args[i] = m
 	}
-	in := "customer_id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(members)), ",") + ")"
+	in := "customer_id IN (" + store.Placeholders(len(members)) + ")"
 	sum := &Summary{Lifetime: []Money{}, ContactPoints: []UsedContactPoint{}}
 	// Both read small partial indexes (interactions_rated, interactions_valued)
 	// instead of the customer's whole history.

@@ -11,6 +11,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/keyset"
+	"github.com/touchpoint-hub/touchpoint/internal/store"
 )
 
 // TimelineQuery filters and pages a customer's timeline.
@@ -106,7 +107,7 @@ func (s *Service) Timeline(ctx context.Context, customerID id.ID, q TimelineQuer
 		where = append(where, "customer_id = ?")
 		args = append(args, members[0])
 	} else {
-		where = append(where, "customer_id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(members)), ",")+")")
+		where = append(where, "customer_id IN ("+store.Placeholders(len(members))+")")
 		for _, m := range members {
 			args = append(args, m)
 		}
@@ -116,7 +117,7 @@ func (s *Service) Timeline(ctx context.Context, customerID id.ID, q TimelineQuer
 		args = append(args, q.ContactPointID)
 	}
 	if len(q.Kinds) > 0 {
-		where = append(where, "kind IN ("+strings.TrimSuffix(strings.Repeat("?,", len(q.Kinds)), ",")+")")
+		where = append(where, "kind IN ("+store.Placeholders(len(q.Kinds))+")")
 		for _, k := range q.Kinds {
 			args = append(args, k)
 		}

@@ -540,3 +540,6 @@ func (db *DB) retrySeparately(group []*writeReq) {
 		r.done <- db.runTx(r.ctx, r.fn)
 	}
 }
+
+// Placeholders is n comma-separated ? placeholders, for IN lists.
+func Placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }

@@ -253,14 +253,14 @@ func (d *Desk) caseSurroundings(r *http.Request, v *viewer, c *cases.Case, cust 
 		if slices.Contains(used, cp.ID) {
 			continue
 		}
-		ch := consentChannel(string(cp.Kind))
+		ch := cases.ConsentChannel(string(cp.Kind))
 		if ch == "" {
 			continue
 		}
 		channels = append(channels, replyChannel{CP: cp, Allows: cust.Consent[ch].Status == "opted_in"})
 	}
 	if len(used) == 0 && c.ContactPointID != nil {
-		if cp := cps[*c.ContactPointID]; cp != nil && consentChannel(string(cp.Kind)) == "" {
+		if cp := cps[*c.ContactPointID]; cp != nil && cases.ConsentChannel(string(cp.Kind)) == "" {
 			channels = append([]replyChannel{{CP: cp, Used: true, Allows: true}}, channels...)
 		}
 	}
@@ -306,16 +306,6 @@ func recentCPs(sum *interaction.Summary, cps map[id.ID]*contactpoint.ContactPoin
 		}
 	}
 	return out
-}
-
-// consentChannel is the consent a contact point's channel needs for a reply
-// the customer did not start there ("" = it cannot carry one).
-func consentChannel(kind string) string {
-	switch kind {
-	case "email", "sms", "whatsapp", "phone", "mail", "social":
-		return kind
-	}
-	return ""
 }
 
 func (d *Desk) reply(w http.ResponseWriter, r *http.Request, v *viewer) {
