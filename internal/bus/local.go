@@ -33,6 +33,9 @@ func NewLocal() *Local {
 	return newLocal(newNodeID(), defaultBuffer)
 }
 
+// Node is the id this bus stamps on the events it publishes.
+func (l *Local) Node() string { return l.node }
+
 func newLocal(node string, buffer int) *Local {
 	return &Local{
 		node:   node,

@@ -160,6 +160,9 @@ func (p *Postgres) Publish(ctx context.Context, e Event) error {
 	return nil
 }
 
+// Node is the id this node stamps on the events it publishes.
+func (p *Postgres) Node() string { return p.local.node }
+
 // Subscribe returns a subscription to topics, fed by events of every node.
 func (p *Postgres) Subscribe(topics ...string) *Subscription {
 	return p.local.Subscribe(topics...)

@@ -17,13 +17,17 @@
 //
 // # One router per deployment
 //
-// The router is single-node for now. With PostgreSQL, where several nodes
-// share a store, exactly one node must run it: the service takes a session
-// advisory lock (pg_try_advisory_lock(LockKey)) on a dedicated connection
-// when it starts (see [Service.SetLockURL]). A node without the lock answers
-// routing commands with a conflict ("routing runs on another node") and
-// tries again at most every LockRetry; reads of the stored rows (queues,
-// work items) work on every node. SQLite is one node by construction.
+// With PostgreSQL several nodes share a store, and exactly one of them runs
+// the engine (the router): the node holding a session advisory lock on a
+// dedicated connection (see [Service.SetLockURL]). The other nodes hand
+// their commands over through the routing_commands table and wait for the
+// router's answer (nodes.go); reads of the stored rows work on every node.
+// A node without the lock tries to take it at most every LockRetry, so when
+// the router stops another node takes over, restores the engine from the
+// store and runs the commands still pending. Taking over bumps an epoch that
+// every write of the router checks (a fence), so a former router that lost
+// its lock without noticing cannot write. SQLite is one node by
+// construction.
 package routing
 
 import (
@@ -45,11 +49,13 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/store"
 )
 
-// LockKey is the PostgreSQL advisory lock the routing node holds.
-const LockKey int64 = 0x74705f726f757465 // "tp_route"
+// LockClass is the first key of the PostgreSQL advisory lock the routing
+// node holds; the second is a hash of the schema, so that deployments (and
+// tests) in separate schemas of one database have separate routers.
+const LockClass int32 = 0x7470 // "tp"
 
 // LockRetry is how often a node without the lock tries to take it.
-const LockRetry = 5 * time.Second
+const LockRetry = time.Second
 
 // ErrOtherNode is returned by commands on a node that does not run routing.
 var ErrOtherNode = errs.Conflictf("routing runs on another node")
@@ -74,6 +80,10 @@ type Service struct {
 	lockDB   *sql.DB
 	lockConn *sql.Conn
 	lockTry  time.Time
+	epoch    int64 // routing_leader.epoch this node took over with
+
+	// inflight holds the ids of other nodes' commands being run here.
+	inflight sync.Map
 
 	// failWrite, when set, fails the next transactions (tests).
 	failWrite func() error
@@ -102,26 +112,20 @@ func (s *Service) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.started, s.eng = false, nil
-	if s.lockConn != nil {
-		s.lockConn.Close()
-		s.lockConn = nil
-	}
-	if s.lockDB != nil {
-		s.lockDB.Close()
-		s.lockDB = nil
-	}
+	s.releaseLock()
 	return nil
 }
 
 // ensure takes the lock (PostgreSQL) and loads the engine; s.mu is held.
+// A node that cannot take the lock gets errNotLeader.
 func (s *Service) ensure(ctx context.Context) error {
 	if s.started {
 		return nil
 	}
-	if s.db.Dialect == store.Postgres && s.lockURL != "" && s.lockConn == nil {
+	if s.shared() && s.lockConn == nil {
 		now := time.Now()
 		if !s.lockTry.IsZero() && now.Sub(s.lockTry) < LockRetry {
-			return ErrOtherNode
+			return errNotLeader
 		}
 		s.lockTry = now
 		ok, err := s.takeLock(ctx)
@@ -129,9 +133,15 @@ func (s *Service) ensure(ctx context.Context) error {
 			return fmt.Errorf("taking the routing lock: %w", err)
 		}
 		if !ok {
-			return ErrOtherNode
+			return errNotLeader
 		}
-		s.log.Info("routing: this node runs the router")
+		epoch, err := s.takeOver(ctx)
+		if err != nil {
+			s.releaseLock()
+			return fmt.Errorf("taking over routing: %w", err)
+		}
+		s.epoch = epoch
+		s.log.Info("routing: this node runs the router", "epoch", epoch)
 	}
 	st, err := s.load(ctx)
 	if err != nil {
@@ -159,7 +169,7 @@ func (s *Service) takeLock(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	var ok bool
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", LockKey).Scan(&ok); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1, hashtext(current_schema()))", LockClass).Scan(&ok); err != nil {
 		conn.Close()
 		return false, err
 	}
@@ -259,6 +269,9 @@ func (s *Service) runGroup(group []*command) {
 	after := s.eng.Snapshot()
 	// The group's write must not fail because one caller went away.
 	err := s.db.Write(context.WithoutCancel(group[0].ctx), func(ctx context.Context, tx *store.Tx) error {
+		if err := s.fence(ctx, tx); err != nil {
+			return err
+		}
 		if s.failWrite != nil {
 			if err := s.failWrite(); err != nil {
 				return err
@@ -280,6 +293,13 @@ func (s *Service) runGroup(group []*command) {
 		return nil
 	})
 	if err != nil {
+		if errors.Is(err, errFenced) {
+			s.abdicate("another node took over")
+			for _, c := range group {
+				c.done <- commandResult{nil, errNotLeader}
+			}
+			return
+		}
 		if rerr := s.eng.Restore(s.last); rerr != nil {
 			s.started = false
 			s.log.Error("routing: restoring after a failed write", "err", rerr)
@@ -315,6 +335,9 @@ func (s *Service) runOne(ctx context.Context, persistAlways bool, pre, post extr
 	}
 	after := s.eng.Snapshot()
 	err := s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := s.fence(ctx, tx); err != nil {
+			return err
+		}
 		if s.failWrite != nil {
 			if err := s.failWrite(); err != nil {
 				return err
@@ -334,6 +357,10 @@ func (s *Service) runOne(ctx context.Context, persistAlways bool, pre, post extr
 		return nil
 	})
 	if err != nil {
+		if errors.Is(err, errFenced) {
+			s.abdicate("another node took over")
+			return nil, errNotLeader
+		}
 		if rerr := s.eng.Restore(s.last); rerr != nil {
 			// Cannot happen (last was a snapshot); reload on the next call.
 			s.started = false
@@ -379,17 +406,24 @@ func (s *Service) UpsertQueue(ctx context.Context, qid id.ID, in QueueInput) (*Q
 	} else if _, err := s.GetQueue(ctx, qid); err != nil {
 		return nil, err
 	}
+	if err := s.do(ctx, &Command{Op: opUpsertQueue, QueueID: qid, Queue: &in}); err != nil {
+		return nil, err
+	}
+	return s.GetQueue(ctx, qid)
+}
+
+func (s *Service) upsertQueue(ctx context.Context, qid id.ID, in QueueInput, done extra) error {
 	q := in.Queue
 	q.ID = qid.String()
 	if q.MaxWaitQueueID != "" {
-		if _, ok := s.engineQueue(ctx, q.MaxWaitQueueID); !ok {
-			return nil, errs.Invalidf("max_wait_queue_id", "unknown queue %q", q.MaxWaitQueueID)
+		if err := s.knownQueue(ctx, "max_wait_queue_id", q.MaxWaitQueueID); err != nil {
+			return err
 		}
 	}
 	for i, r := range q.Overflow {
 		if r.QueueID != "" {
-			if _, ok := s.engineQueue(ctx, r.QueueID); !ok {
-				return nil, errs.Invalidf("overflow["+strconv.Itoa(i)+"].queue_id", "unknown queue %q", r.QueueID)
+			if err := s.knownQueue(ctx, "overflow["+strconv.Itoa(i)+"].queue_id", r.QueueID); err != nil {
+				return err
 			}
 		}
 	}
@@ -404,21 +438,23 @@ func (s *Service) UpsertQueue(ctx context.Context, qid id.ID, in QueueInput) (*Q
 		}
 		return err
 	}
-	if _, err := s.run(ctx, true, pre, nil, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
+	_, err := s.run(ctx, true, pre, done, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
 		return e.UpsertQueue(q, now)
-	}); err != nil {
-		return nil, err
-	}
-	return s.GetQueue(ctx, qid)
+	})
+	return err
 }
 
-func (s *Service) engineQueue(ctx context.Context, qid string) (engine.Queue, bool) {
+// knownQueue checks that the engine has queue qid (field names the input).
+func (s *Service) knownQueue(ctx context.Context, field, qid string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ensure(ctx) != nil {
-		return engine.Queue{}, false
+	if err := s.ensure(ctx); err != nil {
+		return err
 	}
-	return s.eng.Queue(qid)
+	if _, ok := s.eng.Queue(qid); !ok {
+		return errs.Invalidf(field, "unknown queue %q", qid)
+	}
+	return nil
 }
 
 // AgentProfile is what routing knows of an agent besides presence.
@@ -440,10 +476,17 @@ type Agent struct {
 // SetAgentProfile adds a user as an agent (Offline) or changes their
 // skills, capacity and queues.
 func (s *Service) SetAgentProfile(ctx context.Context, userID id.ID, p AgentProfile) (*Agent, error) {
+	if err := s.do(ctx, &Command{Op: opAgentProfile, UserID: userID, Profile: &p}); err != nil {
+		return nil, err
+	}
+	return s.GetAgent(ctx, userID)
+}
+
+func (s *Service) setAgentProfile(ctx context.Context, userID id.ID, p AgentProfile, done extra) error {
 	a := engine.Agent{ID: userID.String(), Skills: p.Skills, Capacity: p.Capacity}
 	for i, q := range p.Queues {
-		if _, ok := s.engineQueue(ctx, q.String()); !ok {
-			return nil, errs.Invalidf("queues["+strconv.Itoa(i)+"]", "unknown queue %s", q)
+		if err := s.knownQueue(ctx, "queues["+strconv.Itoa(i)+"]", q.String()); err != nil {
+			return err
 		}
 		a.Queues = append(a.Queues, q.String())
 	}
@@ -455,12 +498,10 @@ func (s *Service) SetAgentProfile(ctx context.Context, userID id.ID, p AgentProf
 		}
 		return err
 	}
-	if _, err := s.run(ctx, true, pre, nil, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
+	_, err := s.run(ctx, true, pre, done, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
 		return e.UpsertAgent(a, now)
-	}); err != nil {
-		return nil, err
-	}
-	return s.GetAgent(ctx, userID)
+	})
+	return err
 }
 
 // SetPresence sets an agent's presence (available, acw, away, offline).
@@ -468,9 +509,7 @@ func (s *Service) SetPresence(ctx context.Context, userID id.ID, p engine.Presen
 	if len(reason) > 200 {
 		return nil, errs.Invalidf("reason", "must be at most 200 characters")
 	}
-	if _, err := s.run(ctx, true, nil, nil, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
-		return e.SetPresence(userID.String(), p, reason, now)
-	}); err != nil {
+	if err := s.do(ctx, &Command{Op: opPresence, UserID: userID, Presence: p, Reason: reason}); err != nil {
 		return nil, err
 	}
 	return s.GetAgent(ctx, userID)
@@ -482,10 +521,10 @@ type NewItem struct {
 	Channel          engine.Channel `json:"channel"`
 	Priority         int            `json:"priority"`
 	Skills           map[string]int `json:"skills"`
-	CustomerID       id.ID          `json:"customer_id"`
-	CaseID           id.ID          `json:"case_id"`
-	InteractionID    id.ID          `json:"interaction_id"`
-	PreferredAgentID id.ID          `json:"preferred_agent_id"`
+	CustomerID       id.ID          `json:"customer_id,omitempty"`
+	CaseID           id.ID          `json:"case_id,omitempty"`
+	InteractionID    id.ID          `json:"interaction_id,omitempty"`
+	PreferredAgentID id.ID          `json:"preferred_agent_id,omitempty"`
 }
 
 // Enqueue adds a work item; it is stored (and maybe already offered) when
@@ -495,6 +534,13 @@ func (s *Service) Enqueue(ctx context.Context, in NewItem) (*WorkItem, error) {
 		return nil, errs.Invalidf("queue_id", "required")
 	}
 	iid := s.db.IDs.New()
+	if err := s.do(ctx, &Command{Op: opEnqueue, ItemID: iid, Item: &in}); err != nil {
+		return nil, err
+	}
+	return s.GetItem(ctx, iid)
+}
+
+func (s *Service) enqueue(ctx context.Context, iid id.ID, in NewItem, done extra) error {
 	w := engine.WorkItem{ID: iid.String(), QueueID: in.QueueID.String(), Channel: in.Channel, Priority: in.Priority, Skills: in.Skills}
 	if in.CustomerID != 0 {
 		w.CustomerID = in.CustomerID.String()
@@ -507,26 +553,20 @@ func (s *Service) Enqueue(ctx context.Context, in NewItem) (*WorkItem, error) {
 			nullID(in.CaseID), nullID(in.InteractionID), nullID(in.PreferredAgentID), int64(iid))
 		return err
 	}
-	if _, err := s.run(ctx, true, nil, post, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
+	_, err := s.run(ctx, true, nil, both(post, done), func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
 		return e.Enqueue(w, now)
-	}); err != nil {
-		return nil, err
-	}
-	return s.GetItem(ctx, iid)
+	})
+	return err
 }
 
 // Accept takes the offer of item to agent.
 func (s *Service) Accept(ctx context.Context, item, agent id.ID) (*WorkItem, error) {
-	return s.itemCmd(ctx, item, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
-		return e.Accept(item.String(), agent.String(), now)
-	})
+	return s.itemCmd(ctx, &Command{Op: opAccept, ItemID: item, UserID: agent})
 }
 
 // Decline refuses the offer of item to agent.
 func (s *Service) Decline(ctx context.Context, item, agent id.ID) (*WorkItem, error) {
-	return s.itemCmd(ctx, item, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
-		return e.Decline(item.String(), agent.String(), now)
-	})
+	return s.itemCmd(ctx, &Command{Op: opDecline, ItemID: item, UserID: agent})
 }
 
 // Complete ends the agent's work on item.
@@ -543,40 +583,92 @@ func (s *Service) CompleteWith(ctx context.Context, item, agent id.ID, dispositi
 	if disposition != "" && !slices.Contains(Dispositions, disposition) {
 		return nil, errs.Invalidf("disposition", "must be one of %v", Dispositions)
 	}
-	post := func(ctx context.Context, tx *store.Tx) error {
-		if disposition == "" {
-			return nil
-		}
-		_, err := tx.Exec(ctx, "UPDATE work_items SET disposition = ? WHERE id = ?", disposition, int64(item))
-		return err
-	}
-	if _, err := s.run(ctx, true, nil, post, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
-		return e.Complete(item.String(), agent.String(), now)
-	}); err != nil {
-		return nil, err
-	}
-	return s.GetItem(ctx, item)
+	return s.itemCmd(ctx, &Command{Op: opComplete, ItemID: item, UserID: agent, Disposition: disposition})
 }
 
 // Abandon removes an item whose customer left (waiting or offered).
 func (s *Service) Abandon(ctx context.Context, item id.ID) (*WorkItem, error) {
-	return s.itemCmd(ctx, item, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
-		return e.Abandon(item.String(), now)
-	})
+	return s.itemCmd(ctx, &Command{Op: opAbandon, ItemID: item})
 }
 
 // Reassign assigns item to agent directly (a supervisor's move).
 func (s *Service) Reassign(ctx context.Context, item, agent id.ID) (*WorkItem, error) {
-	return s.itemCmd(ctx, item, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
-		return e.Reassign(item.String(), agent.String(), now)
-	})
+	return s.itemCmd(ctx, &Command{Op: opReassign, ItemID: item, UserID: agent})
 }
 
-func (s *Service) itemCmd(ctx context.Context, item id.ID, op func(e *engine.Engine, now time.Time) ([]engine.Event, error)) (*WorkItem, error) {
-	if _, err := s.run(ctx, true, nil, nil, op); err != nil {
+func (s *Service) itemCmd(ctx context.Context, c *Command) (*WorkItem, error) {
+	if err := s.do(ctx, c); err != nil {
 		return nil, err
 	}
-	return s.GetItem(ctx, item)
+	return s.GetItem(ctx, c.ItemID)
+}
+
+// exec runs a command on this node's engine; done (may be nil) is written
+// in the command's transaction.
+func (s *Service) exec(ctx context.Context, c *Command, done extra) error {
+	simple := func(op func(e *engine.Engine, now time.Time) ([]engine.Event, error)) error {
+		_, err := s.run(ctx, true, nil, done, op)
+		return err
+	}
+	item, agent := c.ItemID.String(), c.UserID.String()
+	switch c.Op {
+	case opUpsertQueue:
+		if c.Queue == nil {
+			return errs.Invalidf("queue", "required")
+		}
+		return s.upsertQueue(ctx, c.QueueID, *c.Queue, done)
+	case opAgentProfile:
+		if c.Profile == nil {
+			return errs.Invalidf("profile", "required")
+		}
+		return s.setAgentProfile(ctx, c.UserID, *c.Profile, done)
+	case opPresence:
+		return simple(func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
+			return e.SetPresence(agent, c.Presence, c.Reason, now)
+		})
+	case opEnqueue:
+		if c.Item == nil {
+			return errs.Invalidf("item", "required")
+		}
+		return s.enqueue(ctx, c.ItemID, *c.Item, done)
+	case opAccept:
+		return simple(func(e *engine.Engine, now time.Time) ([]engine.Event, error) { return e.Accept(item, agent, now) })
+	case opDecline:
+		return simple(func(e *engine.Engine, now time.Time) ([]engine.Event, error) { return e.Decline(item, agent, now) })
+	case opComplete:
+		post := func(ctx context.Context, tx *store.Tx) error {
+			if c.Disposition == "" {
+				return nil
+			}
+			_, err := tx.Exec(ctx, "UPDATE work_items SET disposition = ? WHERE id = ?", c.Disposition, int64(c.ItemID))
+			return err
+		}
+		_, err := s.run(ctx, true, nil, both(post, done), func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
+			return e.Complete(item, agent, now)
+		})
+		return err
+	case opAbandon:
+		return simple(func(e *engine.Engine, now time.Time) ([]engine.Event, error) { return e.Abandon(item, now) })
+	case opReassign:
+		return simple(func(e *engine.Engine, now time.Time) ([]engine.Event, error) { return e.Reassign(item, agent, now) })
+	}
+	return errs.Invalidf("op", "unknown routing command %q", c.Op)
+}
+
+// both runs a then b (either may be nil).
+func both(a, b extra) extra {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return func(ctx context.Context, tx *store.Tx) error {
+		if err := a(ctx, tx); err != nil {
+			return err
+		}
+		return b(ctx, tx)
+	}
 }
 
 // Tick fires the engine's timers (offer timeouts, overflow, ...).
@@ -587,27 +679,66 @@ func (s *Service) Tick(ctx context.Context) error {
 	return err
 }
 
-// RunTicker calls Tick every interval until ctx ends.
+// RunTicker calls Tick every interval until ctx ends. With several nodes it
+// also keeps the router going: a node without the router tries to take it
+// over (at most every LockRetry), and the router checks its lock, runs the
+// commands other nodes hand over (woken by the bus, and every interval in
+// case a wake-up was lost) and prunes old answered ones.
 func (s *Service) RunTicker(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var wake <-chan bus.Event
+	var sub *bus.Subscription
+	resubscribe := func() {
+		if sub != nil {
+			sub.Close()
+		}
+		sub = s.bus.Subscribe(commandsTopic)
+		wake = sub.C()
+	}
+	if s.shared() {
+		resubscribe()
+		defer func() { sub.Close() }()
+	}
+	var lastCheck, lastPrune time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case ev, ok := <-wake:
+			if !ok || ev.Type == bus.TypeLagged {
+				resubscribe()
+			}
+			s.serveCommands(ctx)
 		case <-t.C:
-			if err := s.Tick(ctx); err != nil && !errors.Is(err, errs.ErrConflict) && ctx.Err() == nil {
+			if err := s.Tick(ctx); err != nil && !errors.Is(err, errNotLeader) && ctx.Err() == nil {
 				s.log.Warn("routing: tick", "err", err)
+			}
+			if !s.shared() {
+				continue
+			}
+			now := time.Now()
+			if now.Sub(lastCheck) >= time.Second {
+				lastCheck = now
+				s.checkLock(ctx)
+			}
+			s.serveCommands(ctx)
+			if now.Sub(lastPrune) >= time.Hour && s.leading() {
+				lastPrune = now
+				s.pruneCommands(ctx)
 			}
 		}
 	}
 }
 
-// Stats reports on a queue.
+// Stats reports on a queue from the engine (the router's node only).
 func (s *Service) Stats(ctx context.Context, qid id.ID) (engine.QueueStats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.ensure(ctx); err != nil {
+		if errors.Is(err, errNotLeader) {
+			return engine.QueueStats{}, ErrOtherNode
+		}
 		return engine.QueueStats{}, err
 	}
 	return s.eng.Stats(qid.String(), s.Now())

@@ -254,36 +254,6 @@ func TestFailedWriteLeavesEngineUnchanged(t *testing.T) {
 	})
 }
 
-func TestAdvisoryLockAllowsOneNode(t *testing.T) {
-	url := storetest.PostgresURL(t)
-	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{URL: url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	b := bus.NewLocal()
-	defer b.Close()
-	one := NewService(db, b, nil, engine.Config{})
-	one.SetLockURL(url)
-	defer one.Close()
-	two := NewService(db, b, nil, engine.Config{})
-	two.SetLockURL(url)
-	defer two.Close()
-	if err := one.Tick(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := two.UpsertQueue(ctx, 0, QueueInput{Name: "x"}); !errors.Is(err, ErrOtherNode) {
-		t.Fatalf("second node: %v", err)
-	}
-	// The holder leaves; the other takes over on its next try.
-	one.Close()
-	two.lockTry = time.Time{}
-	if _, err := two.UpsertQueue(ctx, 0, QueueInput{Name: "x"}); err != nil {
-		t.Fatalf("after takeover: %v", err)
-	}
-}
-
 // Commands arriving together are written together; when the group's write
 // fails, each command runs again alone, so only the one that cannot be
 // stored fails. After a restart the store holds exactly what was answered.
