@@ -7,6 +7,7 @@ import (
 	"errors"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
@@ -55,6 +56,7 @@ func writeDiff(ctx context.Context, tx *store.Tx, before, after engine.State, ev
 	for _, a := range before.Agents {
 		oldA[a.ID] = a
 	}
+	var agentRows [][]any
 	for _, a := range after.Agents {
 		if o, ok := oldA[a.ID]; ok && reflect.DeepEqual(o, a) {
 			continue
@@ -67,19 +69,19 @@ func writeDiff(ctx context.Context, tx *store.Tx, before, after engine.State, ev
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO routing_agents (user_id, spec, presence, presence_reason, presence_since, engine, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (user_id) DO UPDATE SET spec = excluded.spec, presence = excluded.presence, presence_reason = excluded.presence_reason,
-				presence_since = excluded.presence_since, engine = excluded.engine, updated_at = excluded.updated_at`,
-			nullStrID(a.ID), string(spec), string(a.Presence), a.Reason, a.Since.UnixMicro(), string(eng), nowUs, nowUs); err != nil {
-			return err
-		}
+		agentRows = append(agentRows, []any{nullStrID(a.ID), string(spec), string(a.Presence), a.Reason, a.Since.UnixMicro(), string(eng), nowUs, nowUs})
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO routing_agents (user_id, spec, presence, presence_reason, presence_since, engine, created_at, updated_at)`, agentRows,
+		`ON CONFLICT (user_id) DO UPDATE SET spec = excluded.spec, presence = excluded.presence, presence_reason = excluded.presence_reason,
+			presence_since = excluded.presence_since, engine = excluded.engine, updated_at = excluded.updated_at`); err != nil {
+		return err
 	}
 	oldI := map[string]engine.ItemState{}
 	for _, it := range before.Items {
 		oldI[it.ID] = it
 	}
 	live := map[string]bool{}
+	var itemRows [][]any
 	for _, it := range after.Items {
 		live[it.ID] = true
 		if o, ok := oldI[it.ID]; ok && reflect.DeepEqual(o, it) {
@@ -93,16 +95,15 @@ func writeDiff(ctx context.Context, tx *store.Tx, before, after engine.State, ev
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO work_items (id, queue_id, channel, priority, skills, customer_id, preferred_agent_id, state, agent_id,
-				enqueued_at, offered_at, assigned_at, engine, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET queue_id = excluded.queue_id, state = excluded.state, agent_id = excluded.agent_id,
-				offered_at = excluded.offered_at, assigned_at = excluded.assigned_at, engine = excluded.engine, updated_at = excluded.updated_at`,
-			nullStrID(it.ID), nullStrID(it.QueueID), string(it.Channel), it.Priority, string(skills), nullStrID(it.CustomerID),
+		itemRows = append(itemRows, []any{nullStrID(it.ID), nullStrID(it.QueueID), string(it.Channel), it.Priority, string(skills), nullStrID(it.CustomerID),
 			nullStrID(it.PreferredAgentID), string(it.Status), nullStrID(it.AgentID), it.EnqueuedAt.UnixMicro(),
-			micros(it.OfferedAt), micros(it.AssignedAt), string(eng), nowUs); err != nil {
-			return err
-		}
+			micros(it.OfferedAt), micros(it.AssignedAt), string(eng), nowUs})
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO work_items (id, queue_id, channel, priority, skills, customer_id, preferred_agent_id, state, agent_id,
+			enqueued_at, offered_at, assigned_at, engine, updated_at)`, itemRows,
+		`ON CONFLICT (id) DO UPDATE SET queue_id = excluded.queue_id, state = excluded.state, agent_id = excluded.agent_id,
+			offered_at = excluded.offered_at, assigned_at = excluded.assigned_at, engine = excluded.engine, updated_at = excluded.updated_at`); err != nil {
+		return err
 	}
 	// Items that left the engine: completed or abandoned, as the events say.
 	for _, ev := range evs {
@@ -126,6 +127,7 @@ func writeDiff(ctx context.Context, tx *store.Tx, before, after engine.State, ev
 		}
 	}
 	queues := itemQueues(&before, after)
+	eventRows := make([][]any, 0, len(evs))
 	for _, ev := range evs {
 		q, it, ag := refs(ev)
 		if q == "" && it != "" {
@@ -136,10 +138,36 @@ func writeDiff(ctx context.Context, tx *store.Tx, before, after engine.State, ev
 			return err
 		}
 		h := ev.Header()
-		if _, err := tx.Exec(ctx, `INSERT INTO routing_events (id, seq, at, type, queue_id, item_id, agent_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			int64(tx.NewID()), int64(h.Seq), h.At.UnixMicro(), string(ev.Kind()), nullStrID(q), nullStrID(it), nullStrID(ag), string(detail)); err != nil {
+		eventRows = append(eventRows, []any{int64(tx.NewID()), int64(h.Seq), h.At.UnixMicro(), string(ev.Kind()), nullStrID(q), nullStrID(it), nullStrID(ag), string(detail)})
+	}
+	return insertRows(ctx, tx, `INSERT INTO routing_events (id, seq, at, type, queue_id, item_id, agent_id, detail)`, eventRows, "")
+}
+
+// insertRows writes rows with as few statements as the placeholder limits
+// allow: on PostgreSQL every statement is a round trip, and a group of
+// commands changes dozens of rows.
+func insertRows(ctx context.Context, tx *store.Tx, head string, rows [][]any, tail string) error {
+	const perStatement = 200
+	for len(rows) > 0 {
+		n := min(len(rows), perStatement)
+		var b strings.Builder
+		b.WriteString(head)
+		b.WriteString(" VALUES ")
+		args := make([]any, 0, n*len(rows[0]))
+		one := "(" + store.Placeholders(len(rows[0])) + ")"
+		for i, r := range rows[:n] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(one)
+			args = append(args, r...)
+		}
+		b.WriteByte(' ')
+		b.WriteString(tail)
+		if _, err := tx.Exec(ctx, b.String(), args...); err != nil {
 			return err
 		}
+		rows = rows[n:]
 	}
 	return nil
 }
