@@ -23,7 +23,7 @@ import (
 // through the API, so they stay free.
 func routeBench(args []string) error {
 	fs := flag.NewFlagSet("route", flag.ExitOnError)
-	base := fs.String("url", "http://127.0.0.1:8080", "server URL")
+	urls := fs.String("url", "http://127.0.0.1:8080", "server URL; several, comma-separated, for nodes sharing one PostgreSQL store (items and agents are spread over them)")
 	token := fs.String("token", "", "admin API token")
 	agents := fs.Int("agents", 20, "agents, each with a live stream")
 	rate := fs.Float64("rate", 200, "work items created a second")
@@ -32,7 +32,15 @@ func routeBench(args []string) error {
 	if *token == "" {
 		return errors.New("--token is required")
 	}
-	api := &apiClient{base: *base, token: *token, hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	bases := strings.Split(*urls, ",")
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	apis := make([]*apiClient, len(bases))
+	for i, b := range bases {
+		apis[i] = &apiClient{base: b, token: *token, hc: hc}
+	}
+	api := apis[0]
+	var turn atomic.Int64
+	next := func() *apiClient { return apis[int(turn.Add(1))%len(apis)] }
 	run := fmt.Sprint(time.Now().Unix())
 	var q struct {
 		ID string `json:"id"`
@@ -59,12 +67,13 @@ func routeBench(args []string) error {
 			"queues": []string{q.ID}}, nil); err != nil {
 			return fmt.Errorf("agent profile: %w", err)
 		}
-		client, err := signIn(*base, email, pw, 1)
+		base := bases[i%len(bases)]
+		client, err := signIn(base, email, pw, 1)
 		if err != nil {
 			return err
 		}
 		ready.Add(1)
-		go agentStream(ctx, *base, client, u.ID, offers, &ready)
+		go agentStream(ctx, base, client, u.ID, offers, &ready)
 	}
 	ready.Wait()
 	for _, uid := range agentIDs {
@@ -95,11 +104,11 @@ func routeBench(args []string) error {
 					seen[o.item] = o.at
 				}
 				mu.Unlock()
-				if err := api.do("POST", "/api/v1/routing/work-items/"+o.item+"/accept", map[string]any{"agent_id": o.agent}, nil); err != nil {
+				if err := next().do("POST", "/api/v1/routing/work-items/"+o.item+"/accept", map[string]any{"agent_id": o.agent}, nil); err != nil {
 					failed.Add(1)
 					continue
 				}
-				if err := api.do("POST", "/api/v1/routing/work-items/"+o.item+"/complete", map[string]any{"agent_id": o.agent}, nil); err != nil {
+				if err := next().do("POST", "/api/v1/routing/work-items/"+o.item+"/complete", map[string]any{"agent_id": o.agent}, nil); err != nil {
 					failed.Add(1)
 					continue
 				}
@@ -126,7 +135,7 @@ loop:
 				var it struct {
 					ID string `json:"id"`
 				}
-				if err := api.do("POST", "/api/v1/routing/work-items", map[string]any{"queue_id": q.ID, "channel": "chat"}, &it); err != nil {
+				if err := next().do("POST", "/api/v1/routing/work-items", map[string]any{"queue_id": q.ID, "channel": "chat"}, &it); err != nil {
 					failed.Add(1)
 					return
 				}

@@ -88,6 +88,24 @@ func (s *Service) SaveCalendar(ctx context.Context, c Calendar) (*Calendar, erro
 	return &c, nil
 }
 
+// BusinessHours returns every stored calendar, parsed, by id (for routing's
+// queue hours).
+func (s *Service) BusinessHours(ctx context.Context) (map[string]*businesshours.Calendar, error) {
+	cs, err := s.Calendars(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*businesshours.Calendar, len(cs))
+	for _, c := range cs {
+		cal, err := businesshours.Parse(c.Name, c.Timezone, c.Week, c.Holidays)
+		if err != nil {
+			return nil, fmt.Errorf("calendar %s: %w", c.ID, err)
+		}
+		out[c.ID.String()] = cal
+	}
+	return out, nil
+}
+
 // Calendars lists the stored calendars.
 func (s *Service) Calendars(ctx context.Context) ([]*Calendar, error) {
 	rows, err := s.db.Query(ctx, "SELECT id, name, timezone, week, holidays FROM business_calendars ORDER BY name")

@@ -40,8 +40,10 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/touchpoint-hub/touchpoint/internal/businesshours"
 	"github.com/touchpoint-hub/touchpoint/internal/bus"
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
@@ -84,6 +86,10 @@ type Service struct {
 
 	// inflight holds the ids of other nodes' commands being run here.
 	inflight sync.Map
+
+	calendarSource CalendarSource
+	calendars      atomic.Pointer[map[string]*businesshours.Calendar]
+	calendarsAt    atomic.Int64 // unix nanos of the last load
 
 	// failWrite, when set, fails the next transactions (tests).
 	failWrite func() error
@@ -143,9 +149,15 @@ func (s *Service) ensure(ctx context.Context) error {
 		s.epoch = epoch
 		s.log.Info("routing: this node runs the router", "epoch", epoch)
 	}
+	if err := s.refreshCalendars(ctx); err != nil {
+		return fmt.Errorf("loading business hours: %w", err)
+	}
 	st, err := s.load(ctx)
 	if err != nil {
 		return fmt.Errorf("loading routing state: %w", err)
+	}
+	for i := range st.Queues {
+		st.Queues[i].Queue = s.withHours(st.Queues[i].Queue)
 	}
 	e := engine.New(s.cfg)
 	if err := e.Restore(st); err != nil {
@@ -415,6 +427,9 @@ func (s *Service) UpsertQueue(ctx context.Context, qid id.ID, in QueueInput) (*Q
 func (s *Service) upsertQueue(ctx context.Context, qid id.ID, in QueueInput, done extra) error {
 	q := in.Queue
 	q.ID = qid.String()
+	if err := s.checkCalendar(ctx, q.CalendarID); err != nil {
+		return err
+	}
 	if q.MaxWaitQueueID != "" {
 		if err := s.knownQueue(ctx, "max_wait_queue_id", q.MaxWaitQueueID); err != nil {
 			return err
@@ -438,6 +453,7 @@ func (s *Service) upsertQueue(ctx context.Context, qid id.ID, in QueueInput, don
 		}
 		return err
 	}
+	q = s.withHours(q)
 	_, err := s.run(ctx, true, pre, done, func(e *engine.Engine, now time.Time) ([]engine.Event, error) {
 		return e.UpsertQueue(q, now)
 	})
@@ -711,6 +727,11 @@ func (s *Service) RunTicker(ctx context.Context, every time.Duration) {
 			}
 			s.serveCommands(ctx)
 		case <-t.C:
+			if time.Since(time.Unix(0, s.calendarsAt.Load())) >= CalendarRefresh && s.leading() {
+				if err := s.refreshCalendars(ctx); err != nil && ctx.Err() == nil {
+					s.log.Warn("routing: reloading business hours", "err", err)
+				}
+			}
 			if err := s.Tick(ctx); err != nil && !errors.Is(err, errNotLeader) && ctx.Err() == nil {
 				s.log.Warn("routing: tick", "err", err)
 			}
