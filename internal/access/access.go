@@ -48,10 +48,13 @@ const (
 	RoutingRead        Permission = "routing:read"   // queues, work items, queue stats
 	RoutingWork        Permission = "routing:work"   // one's own presence and offers; enqueue, complete, abandon
 	RoutingManage      Permission = "routing:manage" // queues, agent profiles, reassignments, anyone's presence
+
+	// Outgoing webhook subscriptions, their secrets and delivery logs.
+	ManageWebhooks Permission = "webhooks:manage"
 )
 
 var grants = map[Role][]Permission{
-	Admin:       {ReadCustomers, WriteCustomers, MergeCustomers, WriteInteractions, ReadContactPoints, ManageContactPoint, ManageAccess, ReadStats, ReadCases, WriteCases, ManageCases, RoutingRead, RoutingWork, RoutingManage},
+	Admin:       {ReadCustomers, WriteCustomers, MergeCustomers, WriteInteractions, ReadContactPoints, ManageContactPoint, ManageAccess, ReadStats, ReadCases, WriteCases, ManageCases, RoutingRead, RoutingWork, RoutingManage, ManageWebhooks},
 	Supervisor:  {ReadCustomers, WriteCustomers, MergeCustomers, WriteInteractions, ReadContactPoints, ReadStats, ReadCases, WriteCases, ManageCases, RoutingRead, RoutingWork, RoutingManage},
 	Agent:       {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadStats, ReadCases, WriteCases, RoutingRead, RoutingWork},
 	Staff:       {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadCases, WriteCases},

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,11 +18,14 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/access"
 	"github.com/touchpoint-hub/touchpoint/internal/bus"
 	"github.com/touchpoint-hub/touchpoint/internal/cases"
+	"github.com/touchpoint-hub/touchpoint/internal/channel/mailbox"
+	"github.com/touchpoint-hub/touchpoint/internal/channel/webchat"
 	"github.com/touchpoint-hub/touchpoint/internal/config"
 	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/insight"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+	"github.com/touchpoint-hub/touchpoint/internal/outbox"
 	"github.com/touchpoint-hub/touchpoint/internal/routing"
 	"github.com/touchpoint-hub/touchpoint/internal/routing/engine"
 	"github.com/touchpoint-hub/touchpoint/internal/store"
@@ -29,6 +33,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/web/api"
 	"github.com/touchpoint-hub/touchpoint/internal/web/desk"
 	"github.com/touchpoint-hub/touchpoint/internal/web/ratelimit"
+	"github.com/touchpoint-hub/touchpoint/internal/webhook"
 )
 
 // Services are the domain services of one node.
@@ -41,6 +46,10 @@ type Services struct {
 	Cases         *cases.Service
 	Insight       *insight.Service
 	Routing       *routing.Service
+	WebChat       *webchat.Service
+	Webhooks      *webhook.Service
+	Outbox        *outbox.Service
+	Mail          *mailbox.Service
 	Bus           bus.Bus
 	Log           *slog.Logger
 }
@@ -64,6 +73,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Services, 
 	s := NewServicesWith(db, cfg.Region, b, log)
 	// With PostgreSQL only the node holding the advisory lock routes.
 	s.Routing.SetLockURL(cfg.DB)
+	s.Webhooks.SetAllowPrivate(cfg.WebhooksAllowPrivate)
 	return s, nil
 }
 
@@ -85,11 +95,22 @@ func NewServicesWith(db *store.DB, region string, b bus.Bus, log *slog.Logger) *
 		Cases:         cases.NewService(db, customers, interactions, b, log),
 		Insight:       insight.NewService(db),
 		Routing:       routing.NewService(db, b, log, engine.Config{}),
+		Webhooks:      webhook.NewService(db, webhook.Options{Log: log}),
 		Bus:           b,
 		Log:           log,
 	}
+	s.Outbox = outbox.New(db, interactions, b, outbox.Options{Log: log})
+	s.Mail = mailbox.New(db, interactions, s.ContactPoints, mailbox.Options{Log: log})
+	s.Outbox.Register("email", s.Mail.NewSender(mailbox.Local{}))
+	// interaction.created (and case.created of a case a contact opens) are
+	// written to the webhook outbox inside the recording transaction; so is
+	// the delivery row of a reply (outbox.Linker).
+	interactions.SetCaseLinker(outbox.Linker{Next: webhook.Linker{Next: s.Cases, Webhooks: s.Webhooks}, Outbox: s.Outbox})
+	s.WebChat = webchat.NewService(db, s.ContactPoints, customers, interactions, s.Routing, b, log)
 	interactions.OnRecorded(s.publishInteractions)
 	interactions.OnRecorded(s.Routing.RouteContacts)
+	s.Routing.SetCalendars(s.Cases.BusinessHours)
+	s.Routing.SetWriteHook(s.Webhooks.RoutingEvents)
 	return s
 }
 
@@ -111,16 +132,17 @@ type Limits struct {
 func (s *Services) Handler(log *slog.Logger, limits Limits) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(s.Webhooks.Collectors()...)
 	a := &api.API{Log: log, Access: s.Access, ContactPoints: s.ContactPoints, Customers: s.Customers, Interactions: s.Interactions,
-		Cases: s.Cases, Routing: s.Routing, FailedAuth: ratelimit.New(10, 50)}
+		Cases: s.Cases, Routing: s.Routing, Webhooks: s.Webhooks, FailedAuth: ratelimit.New(10, 50)}
 	events := eventAPI(s, log)
 	if limits.PerCredential > 0 {
 		a.PerCaller = ratelimit.New(limits.PerCredential, 2*limits.PerCredential)
 		events.PerKey = ratelimit.New(limits.PerCredential, 2*limits.PerCredential)
 	}
 	d := &desk.Desk{Log: log, Access: s.Access, Customers: s.Customers, Interactions: s.Interactions, Cases: s.Cases,
-		ContactPoints: s.ContactPoints, Insight: s.Insight, Routing: s.Routing, Bus: s.Bus, IsDemo: s.isDemo}
-	return web.New(log, reg, s.DB.Ping, a, events, d).Handler()
+		ContactPoints: s.ContactPoints, Insight: s.Insight, Routing: s.Routing, Bus: s.Bus, IsDemo: s.isDemo, Mail: s.Mail}
+	return web.New(log, reg, s.DB.Ping, a, events, d, chatHandler(s, log)).Handler()
 }
 
 // Serve listens on cfg.Addr until ctx ends, then stops taking new
@@ -144,6 +166,20 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, s *Services
 	defer stopSLA()
 	go s.Cases.RunSLA(slaCtx, 15*time.Second)
 	go s.Routing.RunTicker(slaCtx, 200*time.Millisecond)
+	// Webhooks: the dispatcher sends the outbox; Follow writes the case and
+	// routing events this node publishes. Both stop with slaCtx (below, after
+	// the server has finished its requests); a delivery in flight then is
+	// sent again once its claim expires.
+	var hooks sync.WaitGroup
+	hooks.Add(2)
+	go func() { defer hooks.Done(); s.Webhooks.Run(slaCtx, time.Second) }()
+	go func() { defer hooks.Done(); s.Webhooks.Follow(slaCtx, s.Bus) }()
+	stopMail, err := s.startMail(slaCtx, cfg, log, &hooks)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	defer stopMail()
 	if onReady != nil {
 		onReady(ln.Addr().String())
 	}
@@ -158,6 +194,9 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, s *Services
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	// Let the webhook goroutines record what they have before the store closes.
+	stopSLA()
+	hooks.Wait()
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

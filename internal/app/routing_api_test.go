@@ -127,6 +127,18 @@ func TestRoutingAPI(t *testing.T) {
 			step(scenario{name: "customer hangs up", role: access.Agent, method: "POST", path: "/api/v1/routing/work-items/{{item2}}/abandon", status: 200,
 				contains: []string{`"state":"abandoned"`, `"end_reason":"customer"`}}, nil),
 			step(scenario{name: "unknown item", method: "POST", path: "/api/v1/routing/work-items/999/accept", status: 404}, asAnn),
+			step(scenario{name: "metrics of today", role: access.Analyst, method: "GET", path: "/api/v1/routing/metrics", status: 200,
+				contains: []string{`"queue_id":"{{q}}"`, `"offered":2`, `"answered":1`, `"abandoned":1`, `"completed":1`, `"abandon_rate":0.5`,
+					`"user_id":"` + boID + `"`, `"handled":1`}}, nil),
+			step(scenario{name: "metrics of a window before anything", role: access.Agent, method: "GET",
+				path: "/api/v1/routing/metrics?from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z", status: 200,
+				contains: []string{`"offered":0`, `"service_level":null`}}, nil),
+			step(scenario{name: "metrics with a bad from", role: access.Analyst, method: "GET", path: "/api/v1/routing/metrics?from=yesterday", status: 422,
+				contains: []string{`"field":"from"`}}, nil),
+			step(scenario{name: "metrics ending before they start", role: access.Analyst, method: "GET",
+				path: "/api/v1/routing/metrics?from=2020-01-02T00:00:00Z&to=2020-01-01T00:00:00Z", status: 422, contains: []string{`"field":"to"`}}, nil),
+			step(scenario{name: "queue with an unknown abandon treatment", role: access.Supervisor, method: "PUT", path: "/api/v1/routing/queues/{{q}}",
+				body: `{"name":"Chat","channels":["chat"],"sl_abandons":"ignored"}`, status: 422, contains: []string{`"field":"sl_abandons"`}}, nil),
 			step(scenario{name: "stats of an unknown queue", role: access.Analyst, method: "GET", path: "/api/v1/routing/queues/999/stats", status: 404}, nil),
 		}
 		runCaseSteps(t, srv.URL, tokens, steps)

@@ -154,7 +154,7 @@ func (s *Service) LinkCases(ctx context.Context, tx *store.Tx, stored []interact
 		switch {
 		case stored[i].CaseID != 0:
 			explicit[stored[i].CaseID] = append(explicit[stored[i].CaseID], i)
-		case in.Direction == interaction.Inbound:
+		case in.Direction == interaction.Inbound && !in.NoCase:
 			auto = append(auto, i)
 		}
 	}

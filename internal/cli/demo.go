@@ -38,6 +38,9 @@ func printSignIns(w io.Writer, url string, sum *demo.Summary) {
 	for _, si := range sum.SignIns {
 		fmt.Fprintf(w, "  %-26s password %-6s (%s, %s)\n", si.Email, si.Password, si.Role, si.Name)
 	}
+	if sum.WebChatID != 0 {
+		fmt.Fprintf(w, "\nTry the chat widget: open examples/chat-widget.html?server=%s&contact_point=%s in a browser\n", url, sum.WebChatID)
+	}
 	fmt.Fprintln(w)
 }
 

@@ -29,6 +29,15 @@ type Config struct {
 	// APIRate is the requests a second one API token (or write key) may
 	// make, with bursts of twice that; 0 turns the limit off.
 	APIRate float64
+	// SMTPAddr is where the built-in SMTP receiver listens; empty turns it
+	// off (with --demo it listens on 127.0.0.1:2525 if that is free).
+	SMTPAddr string
+	// DemoSMTPRelay, with --demo, is an SMTP server (a mail catcher) that
+	// replies are relayed to; empty keeps them in a maildir in DataDir.
+	DemoSMTPRelay string
+	// WebhooksAllowPrivate lets webhooks go to http:// URLs and to loopback
+	// and private addresses (an integration on the same network).
+	WebhooksAllowPrivate bool
 }
 
 // Defaults are the settings with no flag and no environment.
@@ -50,7 +59,10 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", env("TOUCHPOINT_ADDR", c.Addr), "listen address (env TOUCHPOINT_ADDR)")
 	fs.BoolVar(&c.Demo, "demo", envBool("TOUCHPOINT_DEMO"), "fill the store with demo data and demo sign-ins (env TOUCHPOINT_DEMO)")
 	fs.DurationVar(&c.DemoEvery, "demo-every", envDuration("TOUCHPOINT_DEMO_EVERY", 30*time.Second), "with --demo, a made-up customer contact arrives about this often; 0 for none (env TOUCHPOINT_DEMO_EVERY)")
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", env("TOUCHPOINT_SMTP_ADDR", c.SMTPAddr), "listen address of the built-in SMTP receiver, e.g. 127.0.0.1:2525; empty for none (env TOUCHPOINT_SMTP_ADDR)")
+	fs.StringVar(&c.DemoSMTPRelay, "demo-smtp-relay", env("TOUCHPOINT_DEMO_SMTP_RELAY", c.DemoSMTPRelay), "with --demo, relay email replies to this SMTP server (host:port, e.g. Mailpit's 127.0.0.1:1025) instead of a maildir in --data (env TOUCHPOINT_DEMO_SMTP_RELAY)")
 	fs.BoolVar(&c.LogJSON, "log-json", envBool("TOUCHPOINT_LOG_JSON"), "log as JSON lines (env TOUCHPOINT_LOG_JSON)")
+	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", envBool("TOUCHPOINT_WEBHOOKS_ALLOW_PRIVATE"), "let webhooks reach http:// URLs and loopback or private addresses (env TOUCHPOINT_WEBHOOKS_ALLOW_PRIVATE)")
 	fs.Float64Var(&c.APIRate, "api-rate", envFloat("TOUCHPOINT_API_RATE", c.APIRate), "requests a second per API token or write key, 0 for no limit (env TOUCHPOINT_API_RATE)")
 	fs.TextVar(&c.LogLevel, "log-level", levelFromEnv(c.LogLevel), "debug, info, warn or error (env TOUCHPOINT_LOG_LEVEL)")
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -35,6 +36,14 @@ var Kinds = []Kind{
 func (k Kind) IngestsEvents() bool {
 	return k == "website" || k == "mobile_app" || k == "api"
 }
+
+// HasWidget tells whether contact points of this kind serve the chat widget,
+// and so get a widget secret to sign visitors' user ids with.
+func (k Kind) HasWidget() bool { return k == "web_chat" }
+
+// WidgetSecretName is the secret (see Spec.Secrets) that signs the user ids
+// of signed-in chat visitors (user_hash).
+const WidgetSecretName = "widget_secret"
 
 // OnlineByDefault is the usual online flag of a kind, used when none is given.
 func (k Kind) OnlineByDefault() bool {
@@ -65,10 +74,12 @@ type ContactPoint struct {
 	Description   string          `json:"description"`
 	Settings      json.RawMessage `json:"settings"`
 	HasWriteKey   bool            `json:"has_write_key"`
-	WriteKeyHint  string          `json:"write_key_hint,omitempty"`
-	Disabled      bool            `json:"disabled"`
-	CreatedAt     time.Time       `json:"created_at"`
-	UpdatedAt     time.Time       `json:"updated_at"`
+	// SecretsSet names the secrets that are set (never their values).
+	SecretsSet   []string  `json:"secrets_set"`
+	WriteKeyHint string    `json:"write_key_hint,omitempty"`
+	Disabled     bool      `json:"disabled"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // Spec is what a caller sets on create or update. Nil fields stay as they are on update.
@@ -80,7 +91,10 @@ type Spec struct {
 	ContactLevel  *string         `json:"contact_level"`
 	Description   *string         `json:"description"`
 	Settings      json.RawMessage `json:"settings"`
-	Disabled      *bool           `json:"disabled"`
+	// Secrets are set by name (an empty value removes one) and never
+	// returned: passwords and tokens the channel adapters use.
+	Secrets  map[string]string `json:"secrets"`
+	Disabled *bool             `json:"disabled"`
 }
 
 // Service manages contact points.
@@ -97,15 +111,23 @@ func NewService(db *store.DB) *Service {
 }
 
 const columns = `id, kind, name, online, journey_stages, contact_level, description, settings,
-	write_key_hash IS NOT NULL, write_key_hint, disabled_at IS NOT NULL, created_at, updated_at`
+	write_key_hash IS NOT NULL, write_key_hint, disabled_at IS NOT NULL, created_at, updated_at, secrets`
 
 func scan(row interface{ Scan(...any) error }) (*ContactPoint, error) {
 	var cp ContactPoint
-	var stages, settings string
+	var stages, settings, secrets string
 	var created, updated int64
 	if err := row.Scan(&cp.ID, &cp.Kind, &cp.Name, &cp.Online, &stages, &cp.ContactLevel, &cp.Description,
-		&settings, &cp.HasWriteKey, &cp.WriteKeyHint, &cp.Disabled, &created, &updated); err != nil {
+		&settings, &cp.HasWriteKey, &cp.WriteKeyHint, &cp.Disabled, &created, &updated, &secrets); err != nil {
 		return nil, err
+	}
+	cp.SecretsSet = []string{}
+	var sec map[string]string
+	if json.Unmarshal([]byte(secrets), &sec) == nil {
+		for k := range sec {
+			cp.SecretsSet = append(cp.SecretsSet, k)
+		}
+		slices.Sort(cp.SecretsSet)
 	}
 	if err := json.Unmarshal([]byte(stages), &cp.JourneyStages); err != nil {
 		return nil, fmt.Errorf("contact point %d journey stages: %w", cp.ID, err)
@@ -121,6 +143,9 @@ func scan(row interface{ Scan(...any) error }) (*ContactPoint, error) {
 type Created struct {
 	*ContactPoint
 	WriteKey string `json:"write_key,omitempty"`
+	// WidgetSecret (web_chat) signs visitors' user ids (user_hash); shown
+	// only this once, like the write key.
+	WidgetSecret string `json:"widget_secret,omitempty"`
 }
 
 // Create registers a contact point.
@@ -131,7 +156,7 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*Created, error) {
 	if spec.Name == nil {
 		return nil, errs.Invalidf("name", "is required")
 	}
-	cp := &ContactPoint{Kind: *spec.Kind, JourneyStages: []string{}, Settings: json.RawMessage("{}")}
+	cp := &ContactPoint{Kind: *spec.Kind, JourneyStages: []string{}, Settings: json.RawMessage("{}"), SecretsSet: []string{}}
 	cp.Online = cp.Kind.OnlineByDefault()
 	cp.ContactLevel = LowContact
 	if !cp.Online {
@@ -140,9 +165,23 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*Created, error) {
 	if err := apply(cp, spec); err != nil {
 		return nil, err
 	}
+	var widgetSecret string
+	if cp.Kind.HasWidget() && spec.Secrets[WidgetSecretName] == "" {
+		widgetSecret = secret.New("ws_")
+		spec.Secrets = maps.Clone(spec.Secrets)
+		if spec.Secrets == nil {
+			spec.Secrets = map[string]string{}
+		}
+		spec.Secrets[WidgetSecretName] = widgetSecret
+	}
+	secrets, err := mergeSecrets("{}", spec.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	cp.SecretsSet = secretNames(secrets)
 	now := s.now()
 	cp.CreatedAt, cp.UpdatedAt = now.UTC().Truncate(time.Microsecond), now.UTC().Truncate(time.Microsecond)
-	out := &Created{ContactPoint: cp}
+	out := &Created{ContactPoint: cp, WidgetSecret: widgetSecret}
 	var keyHash any
 	if cp.Kind.IngestsEvents() {
 		out.WriteKey = secret.New("wk_")
@@ -151,13 +190,13 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*Created, error) {
 		cp.WriteKeyHint = secret.Hint(out.WriteKey)
 	}
 	stages, _ := json.Marshal(cp.JourneyStages)
-	err := s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err = s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		cp.ID = tx.NewID()
 		_, err := tx.Exec(ctx, `INSERT INTO contact_points (id, kind, name, online, journey_stages, contact_level,
-			description, settings, write_key_hash, write_key_hint, disabled_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			description, settings, write_key_hash, write_key_hint, disabled_at, created_at, updated_at, secrets)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			cp.ID, string(cp.Kind), cp.Name, cp.Online, string(stages), cp.ContactLevel, cp.Description,
-			string(cp.Settings), keyHash, cp.WriteKeyHint, disabledAt(cp.Disabled, now), now.UnixMicro(), now.UnixMicro())
+			string(cp.Settings), keyHash, cp.WriteKeyHint, disabledAt(cp.Disabled, now), now.UnixMicro(), now.UnixMicro(), secrets)
 		return err
 	})
 	if err != nil {
@@ -294,6 +333,19 @@ func (s *Service) Update(ctx context.Context, cpID id.ID, spec Spec) (*ContactPo
 		q := `UPDATE contact_points SET name = ?, online = ?, journey_stages = ?, contact_level = ?, description = ?,
 			settings = ?, updated_at = ?`
 		args := []any{cp.Name, cp.Online, string(stages), cp.ContactLevel, cp.Description, string(cp.Settings), now.UnixMicro()}
+		if spec.Secrets != nil {
+			var old string
+			if err := tx.QueryRow(ctx, "SELECT secrets FROM contact_points WHERE id = ?", cpID).Scan(&old); err != nil {
+				return err
+			}
+			merged, err := mergeSecrets(old, spec.Secrets)
+			if err != nil {
+				return err
+			}
+			cp.SecretsSet = secretNames(merged)
+			q += ", secrets = ?"
+			args = append(args, merged)
+		}
 		if cp.Disabled != wasDisabled {
 			q += ", disabled_at = ?"
 			args = append(args, disabledAt(cp.Disabled, now))
@@ -307,6 +359,80 @@ func (s *Service) Update(ctx context.Context, cpID id.ID, spec Spec) (*ContactPo
 	}
 	s.forgetKeys()
 	return out, nil
+}
+
+// Secrets returns a contact point's secrets, for the channel adapters; no
+// API returns them.
+func (s *Service) Secrets(ctx context.Context, cpID id.ID) (map[string]string, error) {
+	var v string
+	err := s.db.QueryRow(ctx, "SELECT secrets FROM contact_points WHERE id = ?", cpID).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.NotFoundf("contact point %s", cpID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	if err := json.Unmarshal([]byte(v), &out); err != nil {
+		return nil, fmt.Errorf("contact point %s secrets: %w", cpID, err)
+	}
+	return out, nil
+}
+
+// mergeSecrets applies set (an empty value removes the name) to the stored
+// JSON object and returns the new one.
+func mergeSecrets(stored string, set map[string]string) (string, error) {
+	m := map[string]string{}
+	if err := json.Unmarshal([]byte(stored), &m); err != nil {
+		m = map[string]string{}
+	}
+	for k, v := range set {
+		if k == "" || len(k) > 40 || strings.Trim(k, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+			return "", errs.Invalidf("secrets", "name %q: use 1 to 40 lower-case letters, digits and _", k)
+		}
+		if len(v) > 4096 || !utf8.ValidString(v) {
+			return "", errs.Invalidf("secrets."+k, "must be valid UTF-8 of at most 4096 bytes")
+		}
+		if v == "" {
+			delete(m, k)
+			continue
+		}
+		m[k] = v
+	}
+	if len(m) > 20 {
+		return "", errs.Invalidf("secrets", "at most 20 secrets")
+	}
+	b, _ := json.Marshal(m)
+	return string(b), nil
+}
+
+func secretNames(stored string) []string {
+	var m map[string]string
+	_ = json.Unmarshal([]byte(stored), &m)
+	out := []string{}
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// RotateWidgetSecret issues a new widget secret (also for a web_chat
+// contact point made without one); user_hash values made with the old one
+// stop matching at once.
+func (s *Service) RotateWidgetSecret(ctx context.Context, cpID id.ID) (string, error) {
+	cp, err := s.Get(ctx, cpID)
+	if err != nil {
+		return "", err
+	}
+	if !cp.Kind.HasWidget() {
+		return "", errs.Invalidf("kind", "contact points of kind %s have no chat widget", cp.Kind)
+	}
+	key := secret.New("ws_")
+	if _, err := s.Update(ctx, cpID, Spec{Secrets: map[string]string{WidgetSecretName: key}}); err != nil {
+		return "", err
+	}
+	return key, nil
 }
 
 // RotateWriteKey issues a new write key; the old one stops working at once.

@@ -107,7 +107,11 @@ var catalog = [numContactPoints]cpDef{
 		"Customer service mailbox, answered by the call center agents.",
 		map[string]any{"address": "support@voltmart.example"}},
 	{cpChat, "web_chat", "Web chat", true, []string{pre, buy, post}, contactpoint.HighContact,
-		"Chat widget on the web shop, staffed by agents during call center hours.", nil},
+		"Chat widget on the web shop, staffed by agents during call center hours.",
+		// Pages opened from a file (origin "null") or served on port 8000 of
+		// this machine may use the widget: examples/chat-widget.html works as it is.
+		map[string]any{"allowed_origins": []string{"null", "http://localhost:8000", "http://127.0.0.1:8000"},
+			"pre_chat_form": true, "title": "Voltmart help", "greeting": "Hi! Ask us about orders, deliveries and repairs."}},
 	{cpSMS, "sms", "SMS " + phoneSMS, true, []string{buy, post}, contactpoint.LowContact,
 		"Order and delivery notifications by text message; replies reach the agents.",
 		map[string]any{"number": phoneSMS}},

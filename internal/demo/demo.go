@@ -64,6 +64,8 @@ type Summary struct {
 	Cases         int
 	OpenCases     int
 	SignIns       []SignIn
+	// WebChatID is the web chat whose widget examples/chat-widget.html shows.
+	WebChatID id.ID
 }
 
 // SignIns returns the demo users; every password is "demo".
@@ -140,6 +142,7 @@ func Fill(ctx context.Context, s *app.Services, opt Options) (*Summary, error) {
 	}
 	var dk *desk
 	clock := &storyClock{}
+	live := s.Interactions.CaseLinker() // put back when the history is in
 	if s.Cases != nil {
 		// The case service works on the story's time until the cases are
 		// worked (see historyLinker and workCases).
@@ -152,7 +155,7 @@ func Fill(ctx context.Context, s *app.Services, opt Options) (*Summary, error) {
 			return nil, err
 		}
 		s.Interactions.SetCaseLinker(historyLinker{s.Cases, clock})
-		defer s.Interactions.SetCaseLinker(s.Cases)
+		defer s.Interactions.SetCaseLinker(live)
 	}
 	w := newWorld(cps, opt.Now, opt.Months)
 	total, err := fillHistory(ctx, s, w, opt, usersDone, offDuty, log)
@@ -165,7 +168,7 @@ func Fill(ctx context.Context, s *app.Services, opt Options) (*Summary, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.Interactions.SetCaseLinker(s.Cases)
+		s.Interactions.SetCaseLinker(live)
 		users, err := ensureUsers(ctx, s.Access, demoSignIns)
 		if err != nil {
 			return nil, err
@@ -235,6 +238,11 @@ func summarize(ctx context.Context, s *app.Services) (*Summary, error) {
 		return nil, err
 	}
 	sum := &Summary{ContactPoints: len(cps), Customers: int(nc), Interactions: int(ni), SignIns: SignIns()}
+	for _, cp := range cps {
+		if cp.Kind.HasWidget() && !cp.Disabled && sum.WebChatID == 0 {
+			sum.WebChatID = cp.ID
+		}
+	}
 	if sum.Cases, sum.OpenCases, err = countCases(ctx, s.DB); err != nil {
 		return nil, err
 	}

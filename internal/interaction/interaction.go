@@ -4,6 +4,7 @@
 package interaction
 
 import (
+	"context"
 	"encoding/json"
 	"regexp"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/store"
 )
 
 // Directions of an interaction.
@@ -117,6 +119,14 @@ type Input struct {
 	IdentifyOnly bool `json:"-"`
 	// DeliveryStatus is set by the desk on replies; not taken from the API.
 	DeliveryStatus string `json:"-"`
+	// NoCase keeps an inbound contact off cases: it neither joins nor
+	// opens one (automatic mail: bounces, auto-replies, list mail). Not
+	// taken from the API.
+	NoCase bool `json:"-"`
+	// Then runs inside the recording transaction once the interaction is
+	// stored and linked to its case (not for a duplicate), so that a
+	// channel's own rows (mail threads, attachments) commit with it.
+	Then func(ctx context.Context, tx *store.Tx, r Recorded) error `json:"-"`
 }
 
 // Result says what became of one input.

@@ -48,6 +48,10 @@ type CaseLinker interface {
 // internal/app, since cases builds on interactions and not the reverse.
 func (s *Service) SetCaseLinker(l CaseLinker) { s.linker = l }
 
+// CaseLinker is the installed case linker, so that one who replaces it for
+// a while (the demo's history) can put it back.
+func (s *Service) CaseLinker() CaseLinker { return s.linker }
+
 // OnRecorded adds a listener called after each commit with the interactions
 // that were stored (duplicates excluded). Listeners run on the caller's
 // goroutine and must be quick (publish an event, nothing more).
@@ -163,6 +167,13 @@ func (s *Service) Record(ctx context.Context, inputs []Input) ([]Result, error) 
 			for i := range results {
 				if c, ok := byID[results[i].ID]; ok {
 					results[i].CaseID = &c
+				}
+			}
+		}
+		for _, st := range stored {
+			if st.In.Then != nil {
+				if err := st.In.Then(ctx, tx, st); err != nil {
+					return err
 				}
 			}
 		}

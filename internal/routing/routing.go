@@ -43,8 +43,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/touchpoint-hub/touchpoint/internal/businesshours"
 	"github.com/touchpoint-hub/touchpoint/internal/bus"
+	"github.com/touchpoint-hub/touchpoint/internal/businesshours"
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/routing/engine"
@@ -87,6 +87,7 @@ type Service struct {
 	// inflight holds the ids of other nodes' commands being run here.
 	inflight sync.Map
 
+	writeHook      WriteHook
 	calendarSource CalendarSource
 	calendars      atomic.Pointer[map[string]*businesshours.Calendar]
 	calendarsAt    atomic.Int64 // unix nanos of the last load
@@ -193,6 +194,17 @@ func (s *Service) takeLock(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// WriteHook runs inside each transaction that stores routing changes, with
+// the events the changes made (outgoing webhooks use it).
+type WriteHook func(ctx context.Context, tx *store.Tx, evs []engine.Event) error
+
+// SetWriteHook installs the write hook (call before the first command).
+func (s *Service) SetWriteHook(h WriteHook) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writeHook = h
+}
+
 // ---- running a command ----
 
 // extra is a command's own SQL in the transaction (before or after the
@@ -297,6 +309,11 @@ func (s *Service) runGroup(group []*command) {
 		if err := writeDiff(ctx, tx, s.last, after, all, now); err != nil {
 			return err
 		}
+		if s.writeHook != nil {
+			if err := s.writeHook(ctx, tx, all); err != nil {
+				return err
+			}
+		}
 		for _, post := range posts {
 			if err := post(ctx, tx); err != nil {
 				return err
@@ -362,6 +379,11 @@ func (s *Service) runOne(ctx context.Context, persistAlways bool, pre, post extr
 		}
 		if err := writeDiff(ctx, tx, s.last, after, evs, now); err != nil {
 			return err
+		}
+		if s.writeHook != nil {
+			if err := s.writeHook(ctx, tx, evs); err != nil {
+				return err
+			}
 		}
 		if post != nil {
 			return post(ctx, tx)

@@ -159,6 +159,14 @@ func validateQueue(q Queue) error {
 	if q.Target.Percent < 0 || q.Target.Percent > 100 || q.Target.Within < 0 {
 		return errs.Invalidf("target", "percent must be within [0, 100] and within not negative")
 	}
+	switch q.SLAbandons {
+	case "", AbandonsMissed, AbandonsMet, AbandonsExcluded:
+	default:
+		return errs.Invalidf("sl_abandons", "must be missed, met or excluded, not %q", q.SLAbandons)
+	}
+	if q.ShortAbandon < 0 {
+		return errs.Invalidf("short_abandon", "must not be negative")
+	}
 	var last time.Duration
 	for i, r := range q.Overflow {
 		f := "overflow[" + itoa(i) + "]"

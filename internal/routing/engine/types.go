@@ -67,6 +67,20 @@ type ServiceLevel struct {
 	Within  time.Duration `json:"within"`
 }
 
+// AbandonTreatment is how a queue's reported service level counts abandons.
+type AbandonTreatment string
+
+// Abandon treatments for the service level.
+const (
+	// AbandonsMissed counts every abandon as a contact not answered in time.
+	AbandonsMissed AbandonTreatment = "missed"
+	// AbandonsMet counts an abandon within the target time as met (the
+	// customer left before the target was missed); later ones as missed.
+	AbandonsMet AbandonTreatment = "met"
+	// AbandonsExcluded leaves abandons out of the service level.
+	AbandonsExcluded AbandonTreatment = "excluded"
+)
+
 // OverflowRule widens where a waiting item may go once it has waited After in
 // its current queue. QueueID moves it to another queue (whose own rules then
 // apply, counted from the move); Skills, when non-nil, replaces the skill
@@ -90,6 +104,12 @@ type Queue struct {
 	Strategy Strategy `json:"strategy,omitempty"` // empty means LongestIdle
 	// Target is reported by Stats; routing does not depend on it.
 	Target ServiceLevel `json:"target"`
+	// SLAbandons is how the wallboard's service level counts abandons
+	// (empty means AbandonsMissed). Reporting only; routing ignores it.
+	SLAbandons AbandonTreatment `json:"sl_abandons,omitempty"`
+	// ShortAbandon leaves abandons that waited less than this out of every
+	// reported figure's denominator (zero: none). Reporting only.
+	ShortAbandon time.Duration `json:"short_abandon,omitempty"`
 	// Overflow rules, in order of After (strictly positive, non-decreasing).
 	Overflow []OverflowRule `json:"overflow,omitempty"`
 	// MaxWait ends the wait of an item in this queue: it moves to
@@ -114,6 +134,9 @@ type Queue struct {
 	// Tick (for every queue) and on Enqueue (for that queue) only, so it must
 	// be cheap and deterministic, and is not part of a snapshot.
 	IsOpen func(time.Time) bool `json:"-"`
+	// CalendarID names the business-hours calendar the routing service
+	// turns into IsOpen; the engine itself does not read it.
+	CalendarID string `json:"calendar_id,omitempty"`
 }
 
 // Agent is the routing configuration of a person who takes work.

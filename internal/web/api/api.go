@@ -20,6 +20,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/routing"
 	"github.com/touchpoint-hub/touchpoint/internal/web/problem"
 	"github.com/touchpoint-hub/touchpoint/internal/web/ratelimit"
+	"github.com/touchpoint-hub/touchpoint/internal/webhook"
 )
 
 // API holds the services the handlers call.
@@ -31,6 +32,7 @@ type API struct {
 	Interactions  *interaction.Service
 	Cases         *cases.Service
 	Routing       *routing.Service
+	Webhooks      *webhook.Service
 	// PerCaller limits requests per token or user (nil: no limit).
 	PerCaller *ratelimit.Limiter
 	// FailedAuth limits failed authentications per client address, which
@@ -63,6 +65,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	route("PATCH /api/v1/contact-points/{id}", access.ManageContactPoint, a.updateContactPoint)
 	route("POST /api/v1/contact-points/{id}/disable", access.ManageContactPoint, a.disableContactPoint)
 	route("POST /api/v1/contact-points/{id}/write-key", access.ManageContactPoint, a.rotateWriteKey)
+	route("POST /api/v1/contact-points/{id}/widget-secret", access.ManageContactPoint, a.rotateWidgetSecret)
 
 	route("GET /api/v1/customers", access.ReadCustomers, a.findCustomers)
 	route("POST /api/v1/customers", access.WriteCustomers, a.createCustomer)
@@ -114,6 +117,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	route("POST /api/v1/routing/queues", access.RoutingManage, a.createRoutingQueue)
 	route("PUT /api/v1/routing/queues/{id}", access.RoutingManage, a.replaceRoutingQueue)
 	route("GET /api/v1/routing/queues/{id}/stats", access.RoutingRead, a.routingQueueStats)
+	route("GET /api/v1/routing/metrics", access.RoutingRead, a.routingMetrics)
 	route("PUT /api/v1/routing/agents/{user_id}", access.RoutingManage, a.setRoutingAgent)
 	route("PUT /api/v1/routing/agents/{user_id}/presence", access.RoutingWork, a.setRoutingPresence)
 	route("GET /api/v1/routing/work-items", access.RoutingRead, a.listWorkItems)
@@ -123,6 +127,17 @@ func (a *API) Register(mux *http.ServeMux) {
 	route("POST /api/v1/routing/work-items/{id}/complete", access.RoutingWork, a.workItemAction((*routing.Service).Complete))
 	route("POST /api/v1/routing/work-items/{id}/abandon", access.RoutingWork, a.abandonWorkItem)
 	route("POST /api/v1/routing/work-items/{id}/reassign", access.RoutingManage, a.reassignWorkItem)
+
+	route("GET /api/v1/webhooks", access.ManageWebhooks, a.listWebhooks)
+	route("POST /api/v1/webhooks", access.ManageWebhooks, a.createWebhook)
+	route("GET /api/v1/webhooks/{id}", access.ManageWebhooks, a.getWebhook)
+	route("PATCH /api/v1/webhooks/{id}", access.ManageWebhooks, a.updateWebhook)
+	route("DELETE /api/v1/webhooks/{id}", access.ManageWebhooks, a.deleteWebhook)
+	route("POST /api/v1/webhooks/{id}/secret", access.ManageWebhooks, a.rotateWebhookSecret)
+	route("POST /api/v1/webhooks/{id}/ping", access.ManageWebhooks, a.pingWebhook)
+	route("GET /api/v1/webhooks/{id}/deliveries", access.ManageWebhooks, a.listWebhookDeliveries)
+	route("GET /api/v1/webhooks/{id}/deliveries/{delivery_id}", access.ManageWebhooks, a.getWebhookDelivery)
+	route("POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/replay", access.ManageWebhooks, a.replayWebhookDelivery)
 
 	route("GET /api/v1/tokens", access.ManageAccess, a.listTokens)
 	route("POST /api/v1/tokens", access.ManageAccess, a.createToken)

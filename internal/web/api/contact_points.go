@@ -91,3 +91,17 @@ func (a *API) rotateWriteKey(w http.ResponseWriter, r *http.Request) {
 	}
 	send(w, http.StatusOK, map[string]string{"write_key": key})
 }
+
+func (a *API) rotateWidgetSecret(w http.ResponseWriter, r *http.Request) {
+	cpID, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	key, err := a.ContactPoints.RotateWidgetSecret(r.Context(), cpID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, map[string]string{"widget_secret": key})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/access"
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
@@ -100,6 +101,38 @@ func (a *API) routingQueueStats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	send(w, http.StatusOK, st)
+}
+
+// routingMetrics answers the wallboard's figures over from..to (RFC 3339;
+// by default since midnight UTC until now), read from the store.
+func (a *API) routingMetrics(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	now := a.Routing.Now().UTC()
+	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	var to time.Time
+	for _, f := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if v := q.Get(f.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				a.fail(w, r, errs.Invalidf(f.name, "must be an RFC 3339 time like 2026-05-01T00:00:00Z"))
+				return
+			}
+			*f.dst = t
+		}
+	}
+	if !to.IsZero() && !to.After(from) {
+		a.fail(w, r, errs.Invalidf("to", "must be after from"))
+		return
+	}
+	m, err := a.Routing.Metrics(r.Context(), from, to)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, m)
 }
 
 func (a *API) setRoutingAgent(w http.ResponseWriter, r *http.Request) {

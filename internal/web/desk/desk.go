@@ -19,6 +19,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/access"
 	"github.com/touchpoint-hub/touchpoint/internal/bus"
 	"github.com/touchpoint-hub/touchpoint/internal/cases"
+	"github.com/touchpoint-hub/touchpoint/internal/channel/mailbox"
 	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
@@ -46,6 +47,8 @@ type Desk struct {
 	Insight       *insight.Service
 	Routing       *routing.Service // nil: no routed work on this node
 	Bus           bus.Bus
+	// Mail serves email attachments; nil on nodes without the email channel.
+	Mail *mailbox.Service
 	// IsDemo tells the sign-in page to show the demo logins.
 	IsDemo func(ctx context.Context) bool
 	// SignIns limits sign-in attempts per client address.
@@ -83,6 +86,7 @@ func (d *Desk) Register(mux *http.ServeMux) {
 	mux.Handle("POST /cases/{id}/split", d.page(access.WriteCases, d.splitCase))
 	mux.Handle("POST /cases/{id}/move", d.page(access.WriteCases, d.moveInteraction))
 	mux.Handle("POST /cases/{id}/presence", d.page(access.ReadCases, d.presence))
+	mux.Handle("GET /attachments/{id}", d.page(access.ReadCases, d.attachment))
 	mux.Handle("GET /customers", d.page(access.ReadCustomers, d.customerSearch))
 	mux.Handle("GET /customers/{id}", d.page(access.ReadCustomers, d.customerPage))
 	mux.Handle("GET /events", d.page("", d.events))

@@ -448,6 +448,7 @@ func deskRoutes() []deskRoute {
 		{"POST /cases/{id}/presence", access.ReadCases, caseRoute("/presence"), func(*fixture) url.Values {
 			return url.Values{"state": {"viewing"}}
 		}},
+		{"GET /attachments/{id}", access.ReadCases, fixed("/attachments/1"), nil},
 		{"GET /customers", access.ReadCustomers, fixed("/customers?q=ann"), nil},
 		{"GET /customers/{id}", access.ReadCustomers, func(f *fixture) string { return "/customers/" + f.cust.String() }, nil},
 		{"GET /events", "", fixed("/events?topics=inbox"), nil},

@@ -1,7 +1,6 @@
 package desk
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"time"
@@ -147,36 +146,43 @@ func (d *Desk) completeWork(w http.ResponseWriter, r *http.Request, v *viewer) {
 
 // boardAgent is one agent on the wallboard.
 type boardAgent struct {
-	*routing.Agent
-	Name    string
-	InState time.Duration
-	Work    []*routing.WorkItem
+	*routing.AgentMetrics
+	Name string
+	Work []*routing.WorkItem
 }
 
-// boardQueue is one queue on the wallboard.
-type boardQueue struct {
-	*routing.Queue
-	Stats engine.QueueStats
+// Wallboard windows: since local midnight (the default) or the last 30 minutes.
+const (
+	windowToday = "today"
+	window30m   = "30m"
+)
+
+// wallboardFrom is the start of the chosen window. Midnight is the first
+// business-hours calendar's (as the staffing page), else the server's.
+func (d *Desk) wallboardFrom(r *http.Request, window string, now time.Time) time.Time {
+	if window == window30m {
+		return now.Add(-30 * time.Minute)
+	}
+	loc := time.Local
+	if cals, err := d.Cases.Calendars(r.Context()); err == nil && len(cals) > 0 {
+		if l, err := time.LoadLocation(cals[0].Timezone); err == nil {
+			loc = l
+		}
+	}
+	t := now.In(loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 }
 
-// wallboard shows queues and agents live, for supervisors.
+// wallboard shows queues and agents live, for supervisors. Every figure is
+// read from the store, so any node serves it, not only the routing one.
 func (d *Desk) wallboard(w http.ResponseWriter, r *http.Request, v *viewer) {
 	ctx := r.Context()
-	queues, err := d.Routing.ListQueues(ctx)
-	if err != nil {
-		d.fail(w, r, v, err)
-		return
+	window := r.URL.Query().Get("window")
+	if window != window30m {
+		window = windowToday
 	}
-	var qs []boardQueue
-	for _, q := range queues {
-		st, err := d.Routing.Stats(ctx, q.ID)
-		if err != nil && !errors.Is(err, errs.ErrConflict) {
-			d.fail(w, r, v, err)
-			return
-		}
-		qs = append(qs, boardQueue{Queue: q, Stats: st})
-	}
-	agents, err := d.Routing.ListAgents(ctx)
+	from := d.wallboardFrom(r, window, d.Routing.Now())
+	m, err := d.Routing.Metrics(ctx, from, time.Time{})
 	if err != nil {
 		d.fail(w, r, v, err)
 		return
@@ -191,10 +197,10 @@ func (d *Desk) wallboard(w http.ResponseWriter, r *http.Request, v *viewer) {
 		d.fail(w, r, v, err)
 		return
 	}
-	now := time.Now()
 	var board []boardAgent
-	for _, a := range agents {
-		b := boardAgent{Agent: a, Name: names[a.UserID], InState: now.Sub(a.PresenceSince).Round(time.Second)}
+	for _, a := range m.Agents {
+		a.InState = a.InState.Round(time.Second)
+		b := boardAgent{AgentMetrics: a, Name: names[a.UserID]}
 		for _, it := range open {
 			if it.AgentID == a.UserID {
 				b.Work = append(b.Work, it)
@@ -202,8 +208,8 @@ func (d *Desk) wallboard(w http.ResponseWriter, r *http.Request, v *viewer) {
 		}
 		board = append(board, b)
 	}
-	d.render(w, r, "wallboard", v, map[string]any{"Queues": qs, "Agents": board, "Topics": "routing",
-		"Presences": presences, "Waiting": countState(open, routing.StateWaiting)})
+	d.render(w, r, "wallboard", v, map[string]any{"Queues": m.Queues, "Agents": board, "Topics": "routing",
+		"Presences": presences, "Waiting": countState(open, routing.StateWaiting), "Window": window, "From": from})
 }
 
 func countState(items []*routing.WorkItem, state string) int {

@@ -2,8 +2,10 @@ package desk_test
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/access"
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
@@ -91,6 +93,86 @@ func TestAgentTakesAnOfferFromTheDesk(t *testing.T) {
 		}
 		if page := b.get("/cases/" + rec.CaseID.String()); strings.Contains(page.body, "Working on") {
 			t.Fatal("the header still shows work in hand after it was finished")
+		}
+	})
+}
+
+// The wallboard's figures come from the routing log over the chosen window:
+// today (the default) or the last 30 minutes.
+func TestWallboardFiguresOverAWindow(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *testEnv) {
+		clock := time.Date(2026, 3, 2, 10, 0, 0, 0, time.Local)
+		start := clock
+		e.s.Routing.Now = func() time.Time { return clock }
+		at := func(d time.Duration) { clock = start.Add(d) }
+		agent := e.user(access.Agent, "Ada Agent")
+		boss := e.user(access.Supervisor, "Sam Supervisor")
+		at(-40 * time.Minute)
+		q, err := e.s.Routing.UpsertQueue(e.ctx, 0, routing.QueueInput{Name: "Chat", Queue: engine.Queue{
+			Channels: []engine.Channel{"chat"}, Target: engine.ServiceLevel{Percent: 80, Within: 20 * time.Second}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.s.Routing.SetAgentProfile(e.ctx, agent.ID, routing.AgentProfile{Capacity: map[engine.Channel]int{"chat": 1}}); err != nil {
+			t.Fatal(err)
+		}
+		// 40 minutes ago a chat waited 10 s for nobody and left.
+		early, err := e.s.Routing.Enqueue(e.ctx, routing.NewItem{QueueID: q.ID, Channel: "chat"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at(-40*time.Minute + 10*time.Second)
+		if _, err := e.s.Routing.Abandon(e.ctx, early.ID); err != nil {
+			t.Fatal(err)
+		}
+		// Now Ada answers one after 10 s and handles it for 60 s.
+		at(0)
+		if _, err := e.s.Routing.SetPresence(e.ctx, agent.ID, engine.Available, ""); err != nil {
+			t.Fatal(err)
+		}
+		it, err := e.s.Routing.Enqueue(e.ctx, routing.NewItem{QueueID: q.ID, Channel: "chat"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at(10 * time.Second)
+		if _, err := e.s.Routing.Accept(e.ctx, it.ID, agent.ID); err != nil {
+			t.Fatal(err)
+		}
+		at(70 * time.Second)
+		if _, err := e.s.Routing.Complete(e.ctx, it.ID, agent.ID); err != nil {
+			t.Fatal(err)
+		}
+		at(80 * time.Second)
+
+		b := e.signIn(boss)
+		row := func(body, queue string, n int) string {
+			// The n-th table row headed by the queue's name, tags stripped.
+			parts := strings.Split(body, `<th scope="row">`+queue+`</th>`)
+			if len(parts) <= n {
+				t.Fatalf("no row %d for %s", n, queue)
+			}
+			r, _, _ := strings.Cut(parts[n], "</tr>")
+			return strings.Join(strings.Fields(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(r, " ")), " ")
+		}
+		today := b.get("/wallboard")
+		if today.status != http.StatusOK || !strings.Contains(today.body, `href="/wallboard?window=today" aria-current="page"`) {
+			t.Fatalf("the wallboard does not default to today: %d", today.status)
+		}
+		// Offered, answered, abandoned, service level (abandons missed),
+		// abandon rate, speed of answer, longest wait answered, handle time.
+		if got, want := row(today.body, "Chat", 2), "2 1 1 50.0% target 80% in 20.0 s, abandons missed 50.0% 10.0 s 10.0 s 60.0 s"; got != want {
+			t.Errorf("today's row: %q, want %q", got, want)
+		}
+		// Available 10 s, busy 60 s, available 10 s: 75% occupied.
+		if !strings.Contains(today.body, "75.0%") {
+			t.Error("the wallboard does not show Ada's occupancy")
+		}
+		recent := b.get("/wallboard?window=30m")
+		if got, want := row(recent.body, "Chat", 2), "1 1 0 100.0% target 80% in 20.0 s, abandons missed 0.0% 10.0 s 10.0 s 60.0 s"; got != want {
+			t.Errorf("the last 30 minutes' row: %q, want %q", got, want)
+		}
+		if live := b.get("/wallboard?window=30m&partial=live"); !strings.Contains(live.body, `href="/wallboard?window=30m" aria-current="page"`) {
+			t.Error("the live refresh loses the window")
 		}
 	})
 }

@@ -96,7 +96,7 @@
       if (document.getElementById("controls")) refresh("controls", "controls");
       if (document.querySelector("[data-count]")) counts();
     }
-    ["interaction.created", "case.created", "case.updated", "case.note", "case.sla"].forEach(function (t) {
+    ["interaction.created", "interaction.updated", "case.created", "case.updated", "case.note", "case.sla"].forEach(function (t) {
       es.addEventListener(t, changed);
     });
     es.addEventListener("presence", function (ev) {
