@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/touchpoint-hub/touchpoint/internal/channel/provider"
 	"io"
 	"net/http"
 	"net/url"
@@ -138,7 +139,7 @@ func (c *Client) post(ctx context.Context, op, path string, in, out any) error {
 	}
 	resp, err := hc.Do(hr)
 	if err != nil {
-		return &Error{Op: op, Err: transportError(err)}
+		return &Error{Op: op, Err: provider.TransportError(err)}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
@@ -244,27 +245,11 @@ func ParseError(op string, status int, body []byte) *Error {
 	}
 	if json.Unmarshal(body, &doc) == nil && doc.Error != nil {
 		d := doc.Error
-		e.Message, e.Type, e.Code, e.Subcode = clipN(d.Message, 500), clipN(d.Type, 100), d.Code, d.Subcode
-		e.FBTraceID, e.IsTransient = clipN(d.FBTraceID, 100), d.IsTransient
+		e.Message, e.Type, e.Code, e.Subcode = provider.Clip(d.Message, 500), provider.Clip(d.Type, 100), d.Code, d.Subcode
+		e.FBTraceID, e.IsTransient = provider.Clip(d.FBTraceID, 100), d.IsTransient
 	}
 	if e.Message == "" {
 		e.Message = http.StatusText(status)
 	}
 	return e
-}
-
-func clipN(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "…"
-}
-
-// transportError drops the request URL from the client's error.
-func transportError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/touchpoint-hub/touchpoint/internal/channel/provider"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -447,4 +448,4 @@ func unixSeconds(s, field string) (time.Time, error) {
 	return time.Unix(n, 0).UTC(), nil
 }
 
-func clip(s string) string { return clipN(s, 40) }
+func clip(s string) string { return provider.Clip(s, 40) }

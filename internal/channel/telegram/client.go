@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/touchpoint-hub/touchpoint/internal/channel/provider"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -110,12 +110,12 @@ func (c *Client) call(ctx context.Context, method string, in, out any) error {
 	}
 	resp, err := hc.Do(hr)
 	if err != nil {
-		return &Error{Method: method, Err: transportError(err)}
+		return &Error{Method: method, Err: provider.TransportError(err)}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
-		return &Error{Method: method, HTTPStatus: resp.StatusCode, Err: transportError(err)}
+		return &Error{Method: method, HTTPStatus: resp.StatusCode, Err: provider.TransportError(err)}
 	}
 	var env struct {
 		OK     bool            `json:"ok"`
@@ -196,7 +196,7 @@ func ParseError(method string, status int, body []byte) *Error {
 		} `json:"parameters"`
 	}
 	if json.Unmarshal(body, &doc) == nil {
-		e.Code, e.Description = doc.ErrorCode, clipN(doc.Description, 500)
+		e.Code, e.Description = doc.ErrorCode, provider.Clip(doc.Description, 500)
 		if p := doc.Parameters; p != nil {
 			// Bounded: a day is more than flood control ever asks.
 			if p.RetryAfter > 0 && p.RetryAfter <= 86400 {
@@ -209,21 +209,4 @@ func ParseError(method string, status int, body []byte) *Error {
 		e.Description = http.StatusText(status)
 	}
 	return e
-}
-
-func clipN(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "…"
-}
-
-// transportError drops the request URL, which holds the bot token, from the
-// client's error.
-func transportError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/touchpoint-hub/touchpoint/internal/channel/provider"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 )
@@ -92,7 +92,7 @@ func (c *Client) Send(ctx context.Context, req SendRequest) (*Sent, error) {
 	}
 	resp, err := hc.Do(hr)
 	if err != nil {
-		return nil, &Error{Op: "send message", Err: transportError(err)}
+		return nil, &Error{Op: "send message", Err: provider.TransportError(err)}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
@@ -225,31 +225,10 @@ func ParseError(op string, status int, body []byte) *Error {
 		body = body[:maxResponseBytes]
 	}
 	if json.Unmarshal(body, &doc) == nil {
-		e.Code, e.Message, e.MoreInfo = doc.Code, clipN(doc.Message, 500), clipN(doc.MoreInfo, 200)
+		e.Code, e.Message, e.MoreInfo = doc.Code, provider.Clip(doc.Message, 500), provider.Clip(doc.MoreInfo, 200)
 	}
 	if e.Message == "" {
 		e.Message = http.StatusText(status)
 	}
 	return e
-}
-
-// clipN cuts s to at most n bytes on a character boundary.
-func clipN(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
-
-// transportError drops the request URL from the client's error: it is noise
-// for the Twilio API and would carry credentials for APIs that put them there.
-func transportError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }

@@ -2,6 +2,7 @@ package twilio
 
 import (
 	"fmt"
+	"github.com/touchpoint-hub/touchpoint/internal/channel/provider"
 	"net/url"
 	"strconv"
 	"strings"
@@ -171,7 +172,7 @@ func checkText(field, v string, required bool) error {
 }
 
 // clip keeps error messages short whatever the input.
-func clip(s string) string { return clipN(s, 40) }
+func clip(s string) string { return provider.Clip(s, 40) }
 
 // MessageStatus is the delivery state of a message, as Twilio names it.
 type MessageStatus string
