@@ -15,6 +15,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/keyset"
 	"github.com/touchpoint-hub/touchpoint/internal/store"
+	"github.com/touchpoint-hub/touchpoint/internal/worker"
 )
 
 const (
@@ -26,34 +27,7 @@ const (
 // is new work, otherwise every poll (1 s when 0). A delivery in flight when
 // ctx ends is not recorded; its claim expires and it is sent again.
 func (s *Service) Run(ctx context.Context, poll time.Duration) {
-	if poll <= 0 {
-		poll = time.Second
-	}
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-s.wake:
-			// Emit kicks from inside its transaction: give it a moment to commit.
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-		n, err := s.DispatchOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("webhooks: dispatching", "err", err)
-		}
-		next := poll
-		if n == claimBatch {
-			next = 0 // more may be due
-		}
-		t.Reset(next)
-	}
+	worker.Poll(ctx, poll, s.wake, claimBatch, s.DispatchOnce, func(err error) { s.log.Warn("webhooks: dispatching", "err", err) })
 }
 
 // claimed is a delivery this node owns until its claim expires.

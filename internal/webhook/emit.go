@@ -107,9 +107,4 @@ func activeSubscriptions(ctx context.Context, tx *store.Tx) ([]activeSub, error)
 // kick wakes the dispatcher early. The delivery may not be committed yet
 // (Emit runs inside the transaction); the dispatcher then finds it on a
 // later pass, so this is only a hint that keeps latency low.
-func (s *Service) kick() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) kick() { s.wake.Ring() }

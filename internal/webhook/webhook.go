@@ -28,6 +28,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/secret"
 	"github.com/touchpoint-hub/touchpoint/internal/store"
+	"github.com/touchpoint-hub/touchpoint/internal/worker"
 )
 
 // The event types a subscription may ask for, besides "*" (all of them).
@@ -128,13 +129,13 @@ type Service struct {
 	jitter       func() float64
 	allowPrivate atomic.Bool
 	post         Poster
-	wake         chan struct{}
+	wake         worker.Wake
 	sent         *prometheus.CounterVec
 }
 
 // NewService returns the webhook service.
 func NewService(db *store.DB, opt Options) *Service {
-	s := &Service{db: db, log: opt.Log, now: opt.Now, jitter: opt.Jitter, post: opt.Post, wake: make(chan struct{}, 1)}
+	s := &Service{db: db, log: opt.Log, now: opt.Now, jitter: opt.Jitter, post: opt.Post, wake: worker.NewWake()}
 	s.allowPrivate.Store(opt.AllowPrivate)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
