@@ -63,6 +63,9 @@ type Bus interface {
 	// Publish delivers e to the current subscribers of its topics without
 	// waiting for any of them. An event without topics reaches nobody.
 	Publish(ctx context.Context, e Event) error
+	// PublishAll publishes events in order, sending them to other nodes
+	// together (one round trip on PostgreSQL instead of one per event).
+	PublishAll(ctx context.Context, es []Event) error
 	// Subscribe returns a subscription to the given topics; it may have none
 	// and get them later with Set.
 	Subscribe(topics ...string) *Subscription

@@ -49,6 +49,16 @@ func newLocal(node string, buffer int) *Local {
 	}
 }
 
+// PublishAll publishes each event in order.
+func (l *Local) PublishAll(ctx context.Context, es []Event) error {
+	for _, e := range es {
+		if err := l.Publish(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Publish delivers e to the subscribers of its topics at once; it never
 // blocks on a subscriber. ctx is not used: delivery does not wait.
 func (l *Local) Publish(_ context.Context, e Event) error {

@@ -160,6 +160,38 @@ func (p *Postgres) Publish(ctx context.Context, e Event) error {
 	return nil
 }
 
+// PublishAll delivers the events to this node's subscribers in order and
+// sends them to the other nodes in one statement, which PostgreSQL
+// delivers in the same order.
+func (p *Postgres) PublishAll(ctx context.Context, es []Event) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	payloads := make([]string, 0, len(es))
+	for _, e := range es {
+		e, err := prepare(e, p.local.node)
+		if err != nil {
+			return err
+		}
+		p.local.deliver(e)
+		if len(e.Topics) == 0 {
+			continue
+		}
+		payload, err := encodePayload(e)
+		if err != nil {
+			return err
+		}
+		payloads = append(payloads, payload)
+	}
+	if len(payloads) == 0 {
+		return nil
+	}
+	if _, err := p.pool.Exec(ctx, "SELECT pg_notify($1, x) FROM unnest($2::text[]) AS x", p.channel, payloads); err != nil {
+		return fmt.Errorf("bus: notify %d events: %w", len(payloads), err)
+	}
+	return nil
+}
+
 // Node is the id this node stamps on the events it publishes.
 func (p *Postgres) Node() string { return p.local.node }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -299,4 +300,29 @@ func TestNewPostgresFails(t *testing.T) {
 		t.Fatal("no error for a bad url")
 	}
 	noLeak(t, before)
+}
+
+// Events published together reach the other node in the order given, once.
+func TestPostgresPublishAllKeepsOrder(t *testing.T) {
+	a, b := twoNodes(t)
+	defer a.Close()
+	defer b.Close()
+	onA := a.Subscribe("routing")
+	onB := b.Subscribe("routing")
+	var es []Event
+	for i := range 12 {
+		es = append(es, Event{Type: "routing.offer_made", Topics: []string{"routing"}, Data: json.RawMessage(`{"n":` + strconv.Itoa(i) + `}`)})
+	}
+	if err := a.PublishAll(context.Background(), es); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []*Subscription{onA, onB} {
+		for i := range 12 {
+			e := recv(t, sub)
+			if string(e.Data) != `{"n":`+strconv.Itoa(i)+`}` || e.Node != a.local.node {
+				t.Fatalf("event %d: got %s from %s", i, e.Data, e.Node)
+			}
+		}
+		none(t, sub, 200*time.Millisecond)
+	}
 }

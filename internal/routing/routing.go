@@ -791,6 +791,7 @@ func (s *Service) Stats(ctx context.Context, qid id.ID) (engine.QueueStats, erro
 
 func (s *Service) publish(evs []engine.Event, st engine.State) {
 	items := itemQueues(nil, st)
+	out := make([]bus.Event, 0, len(evs))
 	for _, ev := range evs {
 		q, it, ag := refs(ev)
 		if q == "" && it != "" {
@@ -807,9 +808,12 @@ func (s *Service) publish(evs []engine.Event, st engine.State) {
 		if err != nil {
 			continue
 		}
-		if err := s.bus.Publish(context.Background(), bus.Event{Type: "routing." + string(ev.Kind()), Topics: topics, Data: data}); err != nil && !errors.Is(err, bus.ErrClosed) {
-			s.log.Warn("routing: publishing", "err", err)
-		}
+		out = append(out, bus.Event{Type: "routing." + string(ev.Kind()), Topics: topics, Data: data})
+	}
+	// One round trip for the group's events (PostgreSQL), made while the
+	// engine is held so that events go out in commit order.
+	if err := s.bus.PublishAll(context.Background(), out); err != nil && !errors.Is(err, bus.ErrClosed) {
+		s.log.Warn("routing: publishing", "err", err)
 	}
 }
 
