@@ -161,7 +161,8 @@ func (s *Service) Send(ctx context.Context, p *Point, c *Conversation, clientID,
 		// The form's name, once: later an agent may have corrected it.
 		in.Traits = map[string]any{"name": c.Name}
 	}
-	res, err := s.interactions.Record(ctx, []interaction.Input{in})
+	ins := []interaction.Input{in}
+	res, err := s.interactions.Record(ctx, ins)
 	if err != nil {
 		return nil, fmt.Errorf("recording a chat message: %w", err)
 	}
@@ -170,7 +171,7 @@ func (s *Service) Send(ctx context.Context, p *Point, c *Conversation, clientID,
 		return nil, err
 	}
 	return &Sent{
-		Message:   Message{ID: r.ID, ClientID: clientID, From: "visitor", Text: text, At: in.OccurredAt},
+		Message:   Message{ID: r.ID, ClientID: clientID, From: "visitor", Text: text, At: ins[0].OccurredAt},
 		Duplicate: r.Duplicate,
 	}, nil
 }
@@ -273,7 +274,7 @@ func (s *Service) Messages(ctx context.Context, c *Conversation) ([]Message, err
 	}
 	rows, err := s.db.Query(ctx, `SELECT id, direction, staff_name, content, occurred_at, source, COALESCE(external_id, ''),
 		case_id, delivery_status FROM interactions
-		WHERE contact_point_id = ? AND kind = 'chat' AND occurred_at >= ? AND customer_id IN (?`+strings.Repeat(", ?", len(members)-1)+`)
+		WHERE contact_point_id = ? AND kind = 'chat' AND occurred_at >= ? AND customer_id IN (`+store.Placeholders(len(members))+`)
 		ORDER BY occurred_at DESC, id DESC LIMIT `+fmt.Sprint(maxHistory*2), args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading a chat's history: %w", err)
@@ -352,8 +353,8 @@ func (s *Service) Mark(ctx context.Context, msgs []Message, status string) error
 	if len(ids) == 0 {
 		return nil
 	}
-	q := `UPDATE interactions SET delivery_status = ? WHERE direction = 'outbound' AND delivery_status IN (?, ?, ?` +
-		strings.Repeat(", ?", len(before)-3) + `) AND id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
+	q := `UPDATE interactions SET delivery_status = ? WHERE direction = 'outbound' AND delivery_status IN (` +
+		store.Placeholders(len(before)) + `) AND id IN (` + store.Placeholders(len(ids)) + `)`
 	args := append(append([]any{status}, before...), ids...)
 	return s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		_, err := tx.Exec(ctx, q, args...)

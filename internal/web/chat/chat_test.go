@@ -270,6 +270,9 @@ func TestMessagesRetriesHistoryAndReplies(t *testing.T) {
 		again := w.call("POST", "/messages", shop, tok, map[string]any{"id": "msg-1", "text": "My <script>alert(1)</script> kettle leaks"})
 		w.want(again, 200, "the same message again")
 		m1 := first.body["message"].(map[string]any)
+		if at, _ := time.Parse(time.RFC3339Nano, m1["at"].(string)); time.Since(at) > time.Hour {
+			t.Errorf("the message's time is %v", m1["at"])
+		}
 		if m2 := again.body["message"].(map[string]any); m2["id"] != m1["id"] || again.body["duplicate"] != true {
 			t.Fatalf("a retried message answered %s, first %s", again.raw, first.raw)
 		}

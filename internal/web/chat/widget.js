@@ -162,7 +162,7 @@
     else { prechat.setAttribute("hidden", ""); composer.removeAttribute("hidden"); }
   }
 
-  function call(method, path, body, viaToken) {
+  function call(method, path, body) {
     var headers = {};
     if (token) headers.Authorization = "Bearer " + token;
     if (body) headers["Content-Type"] = "application/json";
