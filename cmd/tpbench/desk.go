@@ -120,14 +120,23 @@ func signIn(base, email, password string, conns int) (*http.Client, error) {
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, Transport: &http.Transport{MaxIdleConnsPerHost: conns},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	req, _ := http.NewRequest("POST", base+"/signin", strings.NewReader(url.Values{"email": {email}, "password": {password}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", base)
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
+	var resp *http.Response
+	// Sign-ins are rate-limited per address: wait for the limit as a person
+	// would, so that a run can sign in many agents.
+	for try := 0; ; try++ {
+		req, _ := http.NewRequest("POST", base+"/signin", strings.NewReader(url.Values{"email": {email}, "password": {password}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", base)
+		var err error
+		if resp, err = client.Do(req); err != nil {
+			return nil, err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests || try == 60 {
+			break
+		}
+		time.Sleep(time.Second)
 	}
-	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther {
 		return nil, fmt.Errorf("sign-in answered %s", resp.Status)
 	}

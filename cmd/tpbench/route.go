@@ -53,6 +53,7 @@ func routeBench(args []string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var ready sync.WaitGroup
+	var reconnects atomic.Int64
 	agentIDs := make([]string, *agents)
 	for i := range *agents {
 		email, pw := fmt.Sprintf("route-%s-%d@tpbench.example", run, i), "tpbench-password"
@@ -73,7 +74,7 @@ func routeBench(args []string) error {
 			return err
 		}
 		ready.Add(1)
-		go agentStream(ctx, base, client, u.ID, offers, &ready)
+		go agentStream(ctx, base, client, u.ID, offers, &ready, api, &reconnects)
 	}
 	ready.Wait()
 	for _, uid := range agentIDs {
@@ -91,7 +92,7 @@ func routeBench(args []string) error {
 	var failed, handled atomic.Int64
 	// The agents: note the offer, then accept and complete it.
 	var workers sync.WaitGroup
-	for range 16 {
+	for range 4 * *agents {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
@@ -158,8 +159,8 @@ loop:
 	n, pending := len(lat), len(sent)
 	summary := lat.String()
 	mu.Unlock()
-	fmt.Printf("route: %d items created, %d offers timed, %d without an offer yet, %d handled, %d failed requests; created → offer on the agent's stream: %s\n",
-		created, n, pending, handled.Load(), failed.Load(), summary)
+	fmt.Printf("route: %d items created, %d offers timed, %d without an offer yet, %d handled, %d failed requests, %d streams reopened; created → offer on the agent's stream: %s\n",
+		created, n, pending, handled.Load(), failed.Load(), reconnects.Load(), summary)
 	return nil
 }
 
@@ -168,8 +169,50 @@ type offerSeen struct {
 	at          time.Time
 }
 
-// agentStream reads one agent's live stream and passes on their offers.
-func agentStream(ctx context.Context, base string, client *http.Client, agent string, offers chan<- offerSeen, ready *sync.WaitGroup) {
+// agentStream reads one agent's live stream and passes on their offers. A
+// stream the server closes (a lagging reader is cut off, as a desk page
+// would be and then reload) is opened again, and the agent's open offers
+// are read over the API then, as the reloaded page would show them.
+func agentStream(ctx context.Context, base string, client *http.Client, agent string, offers chan<- offerSeen, ready *sync.WaitGroup, api *apiClient, reconnects *atomic.Int64) {
+	first := true
+	for ctx.Err() == nil {
+		connected := readStream(ctx, base, client, agent, offers, func() {
+			if first {
+				first = false
+				ready.Done()
+				return
+			}
+			// Offers made while the stream was down.
+			var list struct {
+				Items []struct {
+					ID    string `json:"id"`
+					State string `json:"state"`
+				} `json:"items"`
+			}
+			if api.do("GET", "/api/v1/routing/work-items?state=offered&agent_id="+agent, nil, &list) == nil {
+				for _, it := range list.Items {
+					select {
+					case offers <- offerSeen{it.ID, agent, time.Now()}:
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+		})
+		if first && !connected {
+			ready.Done()
+			return
+		}
+		if ctx.Err() == nil {
+			reconnects.Add(1)
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// readStream reads the stream until it ends; connected is called once it
+// is open. It reports whether it got connected.
+func readStream(ctx context.Context, base string, client *http.Client, agent string, offers chan<- offerSeen, connected func()) bool {
 	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/events", nil)
 	u, _ := url.Parse(base)
 	for _, c := range client.Jar.Cookies(u) {
@@ -178,25 +221,21 @@ func agentStream(ctx context.Context, base string, client *http.Client, agent st
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err := (&http.Client{}).Do(req)
 	if err != nil || resp.StatusCode != 200 {
-		ready.Done()
-		return
+		return false
 	}
 	defer resp.Body.Close()
 	r := bufio.NewReader(resp.Body)
-	first, offer := true, false
+	open, offer := false, false
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
-			if first {
-				ready.Done()
-			}
-			return
+			return open
 		}
 		now := time.Now()
 		switch {
-		case first && strings.HasPrefix(line, ": connected"):
-			first = false
-			ready.Done()
+		case !open && strings.HasPrefix(line, ": connected"):
+			open = true
+			connected()
 		case strings.HasPrefix(line, "event: "):
 			offer = strings.TrimSpace(line) == "event: routing.offer_made"
 		case offer && strings.HasPrefix(line, "data: "):
@@ -210,7 +249,7 @@ func agentStream(ctx context.Context, base string, client *http.Client, agent st
 				select {
 				case offers <- offerSeen{ev.Data.ItemID, agent, now}:
 				case <-ctx.Done():
-					return
+					return open
 				}
 			}
 			offer = false

@@ -49,6 +49,17 @@ const (
 	opReassign     = "item.reassign"
 )
 
+// wireCommand is a handed-over command as the wake-up carries it.
+type wireCommand struct {
+	ID   id.ID           `json:"id"`
+	Body json.RawMessage `json:"body"`
+}
+
+// wireAnswer is the router's answer as the reply event carries it.
+type wireAnswer struct {
+	Error string `json:"error,omitempty"`
+}
+
 // CommandTimeout bounds how long a node waits for the router to answer a
 // command it handed over (long enough for another node to take over).
 var CommandTimeout = 15 * time.Second
@@ -121,6 +132,7 @@ func (s *Service) abdicate(why string) {
 // releaseLock ends the lock's session: closing only the sql.Conn would put
 // it back in the pool with the lock still held.
 func (s *Service) releaseLock() {
+	s.holdsLock.Store(false)
 	if s.lockConn != nil {
 		s.lockConn.Close()
 		s.lockConn = nil
@@ -147,11 +159,10 @@ func (s *Service) checkLock(ctx context.Context) {
 	}
 }
 
-// leading tells whether this node runs the router now.
+// leading tells whether this node runs the router now: it holds the lock
+// (PostgreSQL) or is the only node. It does not wait for the engine.
 func (s *Service) leading() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.started && (s.lockConn != nil || !s.shared())
+	return !s.shared() || s.holdsLock.Load()
 }
 
 func (s *Service) node() string {
@@ -231,14 +242,14 @@ func (s *Service) forward(ctx context.Context, c *Command) error {
 	cid := s.db.IDs.New()
 	sub := s.bus.Subscribe("routing-cmd:" + cid.String())
 	defer sub.Close()
-	if err := s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		_, err := tx.Exec(ctx, "INSERT INTO routing_commands (id, node, body, created_at) VALUES (?, ?, ?, ?)",
-			int64(cid), s.node(), string(body), time.Now().UnixMicro())
-		return err
-	}); err != nil {
+	if err := s.db.ExecAlone(ctx, "INSERT INTO routing_commands (id, node, body, created_at) VALUES (?, ?, ?, ?)",
+		int64(cid), s.node(), string(body), time.Now().UnixMicro()); err != nil {
 		return fmt.Errorf("handing the routing command over: %w", err)
 	}
-	if err := s.bus.Publish(ctx, bus.Event{Type: "routing.command", Topics: []string{commandsTopic}}); err != nil && !errors.Is(err, bus.ErrClosed) {
+	// The wake-up carries the command, so the router can start it without
+	// reading the table (the table stays the truth when a wake-up is lost).
+	wake, _ := json.Marshal(wireCommand{ID: cid, Body: body})
+	if err := s.bus.Publish(ctx, bus.Event{Type: "routing.command", Topics: []string{commandsTopic}, Data: wake}); err != nil && !errors.Is(err, bus.ErrClosed) {
 		s.log.Warn("routing: waking the router", "err", err)
 	}
 	deadline := time.NewTimer(CommandTimeout)
@@ -256,7 +267,11 @@ func (s *Service) forward(ctx context.Context, c *Command) error {
 			return decodeError(answer)
 		}
 		select {
-		case <-sub.C():
+		case ev := <-sub.C():
+			var a wireAnswer
+			if ev.Type == "routing.command_done" && !ev.Truncated && json.Unmarshal(ev.Data, &a) == nil {
+				return decodeError(a.Error)
+			}
 		case <-poll.C:
 		case <-deadline.C:
 			return s.withdraw(cid, errs.Conflictf("routing did not answer within %s; nothing was changed", CommandTimeout))
@@ -310,6 +325,7 @@ func (s *Service) serveCommands(ctx context.Context) {
 	if !s.shared() || !s.leading() {
 		return
 	}
+	s.forgetFinished()
 	rows, err := s.db.Query(ctx, "SELECT id, body FROM routing_commands WHERE done_at IS NULL ORDER BY id LIMIT 500")
 	if err != nil {
 		if ctx.Err() == nil {
@@ -333,14 +349,33 @@ func (s *Service) serveCommands(ctx context.Context) {
 	}
 	rows.Close()
 	for _, p := range todo {
-		if _, busy := s.inflight.LoadOrStore(p.id, true); busy {
-			continue
-		}
-		go func() {
-			defer s.inflight.Delete(p.id)
-			s.serveCommand(context.WithoutCancel(ctx), p.id, p.body)
-		}()
+		s.startCommand(ctx, p.id, p.body)
 	}
+}
+
+// startCommand runs a handed-over command unless it runs or ran here
+// already. Finished commands are remembered for a while: a read of the
+// pending rows that began before one was answered still lists it, and
+// running it again would fail its whole group.
+func (s *Service) startCommand(ctx context.Context, cid id.ID, body string) {
+	if _, seen := s.inflight.LoadOrStore(cid, time.Time{}); seen {
+		return
+	}
+	go func() {
+		s.serveCommand(context.WithoutCancel(ctx), cid, body)
+		s.inflight.Store(cid, time.Now())
+	}()
+}
+
+// forgetFinished drops the commands that finished over a minute ago.
+func (s *Service) forgetFinished() {
+	cut := time.Now().Add(-time.Minute)
+	s.inflight.Range(func(k, v any) bool {
+		if at := v.(time.Time); !at.IsZero() && at.Before(cut) {
+			s.inflight.Delete(k)
+		}
+		return true
+	})
 }
 
 // serveCommand runs one handed-over command and answers it.
@@ -372,17 +407,14 @@ func (s *Service) serveCommand(ctx context.Context, cid id.ID, body string) {
 		return
 	case err != nil:
 		// Refused (or failed): nothing was applied; answer with why.
-		werr := s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-			_, err := tx.Exec(ctx, "UPDATE routing_commands SET done_at = ?, error = ? WHERE id = ? AND done_at IS NULL",
-				time.Now().UnixMicro(), encodeError(err), int64(cid))
-			return err
-		})
-		if werr != nil {
+		if werr := s.db.ExecAlone(ctx, "UPDATE routing_commands SET done_at = ?, error = ? WHERE id = ? AND done_at IS NULL",
+			time.Now().UnixMicro(), encodeError(err), int64(cid)); werr != nil {
 			s.log.Warn("routing: answering a handed-over command", "err", werr)
 			return
 		}
 	}
-	if perr := s.bus.Publish(ctx, bus.Event{Type: "routing.command_done", Topics: []string{"routing-cmd:" + cid.String()}}); perr != nil && !errors.Is(perr, bus.ErrClosed) {
+	answer, _ := json.Marshal(wireAnswer{Error: encodeError(err)})
+	if perr := s.bus.Publish(ctx, bus.Event{Type: "routing.command_done", Topics: []string{"routing-cmd:" + cid.String()}, Data: answer}); perr != nil && !errors.Is(perr, bus.ErrClosed) {
 		s.log.Warn("routing: answering a handed-over command", "err", perr)
 	}
 }

@@ -31,69 +31,69 @@ type agentSpec struct {
 	Queues   []string               `json:"queues"`
 }
 
-// writeDiff writes the rows that differ between two engine states and the
-// events that led from one to the other.
-func writeDiff(ctx context.Context, tx *store.Tx, before, after engine.State, evs []engine.Event, now time.Time) error {
-	nowUs := now.UnixMicro()
-	oldQ := map[string]engine.QueueState{}
-	for _, q := range before.Queues {
-		oldQ[q.ID] = q
+// touchedItems are the items the events concern: the only items whose rows
+// a change can alter (every change to an item comes with an event naming
+// it). Queues and agents are few and compared whole instead.
+func touchedItems(evs []engine.Event) []string {
+	var out []string
+	for _, ev := range evs {
+		if _, it, _ := refs(ev); it != "" {
+			out = append(out, it)
+		}
 	}
-	for _, q := range after.Queues {
-		if o, ok := oldQ[q.ID]; ok && reflect.DeepEqual(o, q) {
+	return out
+}
+
+// writeChanges writes the rows a change altered — the queues and agents
+// that differ from what the store holds, and the touched items in st — and
+// the events that made it. It returns the queue of each event (for the
+// event log and the live topics).
+func (s *Service) writeChanges(ctx context.Context, tx *store.Tx, st engine.State, evs []engine.Event, now time.Time) ([]string, error) {
+	nowUs := now.UnixMicro()
+	for _, q := range st.Queues {
+		if o, ok := s.lastQueues[q.ID]; ok && reflect.DeepEqual(o, q) {
 			continue
 		}
 		spec, err := json.Marshal(q.Queue)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE routing_queues SET spec = ?, open = ?, answered = ?, answered_in_target = ?, abandoned = ?, updated_at = ? WHERE id = ?`,
 			string(spec), boolInt(q.Open), q.Answered, q.AnsweredInTarget, q.Abandoned, nowUs, nullStrID(q.ID)); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	oldA := map[string]engine.AgentState{}
-	for _, a := range before.Agents {
-		oldA[a.ID] = a
-	}
 	var agentRows [][]any
-	for _, a := range after.Agents {
-		if o, ok := oldA[a.ID]; ok && reflect.DeepEqual(o, a) {
+	for _, a := range st.Agents {
+		if o, ok := s.lastAgents[a.ID]; ok && reflect.DeepEqual(o, a) {
 			continue
 		}
 		spec, err := json.Marshal(agentSpec{Skills: a.Skills, Capacity: a.Capacity, Queues: a.Queues})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		eng, err := json.Marshal(a)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		agentRows = append(agentRows, []any{nullStrID(a.ID), string(spec), string(a.Presence), a.Reason, a.Since.UnixMicro(), string(eng), nowUs, nowUs})
 	}
 	if err := insertRows(ctx, tx, `INSERT INTO routing_agents (user_id, spec, presence, presence_reason, presence_since, engine, created_at, updated_at)`, agentRows,
 		`ON CONFLICT (user_id) DO UPDATE SET spec = excluded.spec, presence = excluded.presence, presence_reason = excluded.presence_reason,
 			presence_since = excluded.presence_since, engine = excluded.engine, updated_at = excluded.updated_at`); err != nil {
-		return err
+		return nil, err
 	}
-	oldI := map[string]engine.ItemState{}
-	for _, it := range before.Items {
-		oldI[it.ID] = it
-	}
-	live := map[string]bool{}
+	live := map[string]string{} // item → its queue now
 	var itemRows [][]any
-	for _, it := range after.Items {
-		live[it.ID] = true
-		if o, ok := oldI[it.ID]; ok && reflect.DeepEqual(o, it) {
-			continue
-		}
+	for _, it := range st.Items {
+		live[it.ID] = it.QueueID
 		skills, err := json.Marshal(nonNil(it.Skills))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		eng, err := json.Marshal(it)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		itemRows = append(itemRows, []any{nullStrID(it.ID), nullStrID(it.QueueID), string(it.Channel), it.Priority, string(skills), nullStrID(it.CustomerID),
 			nullStrID(it.PreferredAgentID), string(it.Status), nullStrID(it.AgentID), it.EnqueuedAt.UnixMicro(),
@@ -103,7 +103,7 @@ func writeDiff(ctx context.Context, tx *store.Tx, before, after engine.State, ev
 			enqueued_at, offered_at, assigned_at, engine, updated_at)`, itemRows,
 		`ON CONFLICT (id) DO UPDATE SET queue_id = excluded.queue_id, state = excluded.state, agent_id = excluded.agent_id,
 			offered_at = excluded.offered_at, assigned_at = excluded.assigned_at, engine = excluded.engine, updated_at = excluded.updated_at`); err != nil {
-		return err
+		return nil, err
 	}
 	// Items that left the engine: completed or abandoned, as the events say.
 	for _, ev := range evs {
@@ -118,29 +118,64 @@ func writeDiff(ctx context.Context, tx *store.Tx, before, after engine.State, ev
 			continue
 		}
 		_, item, _ := refs(ev)
-		if live[item] {
+		if _, ok := live[item]; ok {
 			continue
 		}
 		if _, err := tx.Exec(ctx, `UPDATE work_items SET state = ?, agent_id = ?, ended_at = ?, end_reason = ?, updated_at = ? WHERE id = ?`,
 			state, nullStrID(agent), at.UnixMicro(), reason, nowUs, nullStrID(item)); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	queues := itemQueues(&before, after)
+	// The queue of each event: its own, else its item's as the group left
+	// it, as the group moved it, or as the store had it.
+	moved := map[string]string{}
+	queues := make([]string, len(evs))
 	eventRows := make([][]any, 0, len(evs))
-	for _, ev := range evs {
+	for i, ev := range evs {
 		q, it, ag := refs(ev)
-		if q == "" && it != "" {
-			q = queues[it]
+		switch e := ev.(type) {
+		case engine.ItemQueued:
+			moved[e.Item.ID] = e.Item.QueueID
+		case engine.ItemOverflowed:
+			moved[e.ItemID] = e.ToQueueID
 		}
+		if q == "" && it != "" {
+			if q = live[it]; q == "" {
+				if q = moved[it]; q == "" {
+					q = s.itemQueue[it]
+				}
+			}
+		}
+		queues[i] = q
 		detail, err := json.Marshal(ev)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		h := ev.Header()
 		eventRows = append(eventRows, []any{int64(tx.NewID()), int64(h.Seq), h.At.UnixMicro(), string(ev.Kind()), nullStrID(q), nullStrID(it), nullStrID(ag), string(detail)})
 	}
-	return insertRows(ctx, tx, `INSERT INTO routing_events (id, seq, at, type, queue_id, item_id, agent_id, detail)`, eventRows, "")
+	return queues, insertRows(ctx, tx, `INSERT INTO routing_events (id, seq, at, type, queue_id, item_id, agent_id, detail)`, eventRows, "")
+}
+
+// remember records what the store now holds after a commit of st and evs.
+func (s *Service) remember(st engine.State, evs []engine.Event) {
+	for _, q := range st.Queues {
+		s.lastQueues[q.ID] = q
+	}
+	for _, a := range st.Agents {
+		s.lastAgents[a.ID] = a
+	}
+	for _, ev := range evs {
+		switch e := ev.(type) {
+		case engine.ItemCompleted:
+			delete(s.itemQueue, e.ItemID)
+		case engine.ItemAbandoned:
+			delete(s.itemQueue, e.ItemID)
+		}
+	}
+	for _, it := range st.Items {
+		s.itemQueue[it.ID] = it.QueueID
+	}
 }
 
 // insertRows writes rows with as few statements as the placeholder limits

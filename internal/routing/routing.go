@@ -49,6 +49,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/routing/engine"
 	"github.com/touchpoint-hub/touchpoint/internal/store"
+	"github.com/touchpoint-hub/touchpoint/internal/worker"
 )
 
 // LockClass is the first key of the PostgreSQL advisory lock the routing
@@ -72,19 +73,27 @@ type Service struct {
 	// Now is the clock (tests replace it).
 	Now func() time.Time
 
-	mu       sync.Mutex // held while the engine runs and its changes are written
-	gm       sync.Mutex // guards pending
-	pending  []*command
-	eng      *engine.Engine
-	last     engine.State // as of the last commit
-	started  bool
-	lockURL  string
-	lockDB   *sql.DB
-	lockConn *sql.Conn
-	lockTry  time.Time
-	epoch    int64 // routing_leader.epoch this node took over with
+	mu      sync.Mutex // held while the engine runs and its changes are written
+	gm      sync.Mutex // guards pending
+	pending []*command
+	eng     *engine.Engine
+	// What the store holds as of the last commit: the queue and agent rows
+	// (a write compares against them) and the queue of each open item.
+	lastQueues map[string]engine.QueueState
+	lastAgents map[string]engine.AgentState
+	itemQueue  map[string]string
+	started    bool
+	lockURL    string
+	lockDB     *sql.DB
+	lockConn   *sql.Conn
+	lockTry    time.Time
+	epoch      int64 // routing_leader.epoch this node took over with
+	// holdsLock is whether lockConn holds the lock, for readers that must
+	// not wait for mu.
+	holdsLock atomic.Bool
 
-	// inflight holds the ids of other nodes' commands being run here.
+	// inflight holds the ids of other nodes' commands run here: the zero
+	// time while running, then when they finished (see startCommand).
 	inflight sync.Map
 
 	writeHook      WriteHook
@@ -148,6 +157,7 @@ func (s *Service) ensure(ctx context.Context) error {
 			return fmt.Errorf("taking over routing: %w", err)
 		}
 		s.epoch = epoch
+		s.holdsLock.Store(true)
 		s.log.Info("routing: this node runs the router", "epoch", epoch)
 	}
 	if err := s.refreshCalendars(ctx); err != nil {
@@ -164,7 +174,9 @@ func (s *Service) ensure(ctx context.Context) error {
 	if err := e.Restore(st); err != nil {
 		return fmt.Errorf("restoring routing state: %w", err)
 	}
-	s.eng, s.last, s.started = e, e.Snapshot(), true
+	s.eng, s.started = e, true
+	s.lastQueues, s.lastAgents, s.itemQueue = map[string]engine.QueueState{}, map[string]engine.AgentState{}, map[string]string{}
+	s.remember(e.Snapshot(), nil)
 	return nil
 }
 
@@ -253,20 +265,36 @@ func (s *Service) run(ctx context.Context, persistAlways bool, pre, post extra, 
 // transaction; if that fails, each runs again on its own, so that one bad
 // command fails alone. s.mu is held.
 func (s *Service) runGroup(group []*command) {
-	if len(group) == 1 {
-		c := group[0]
-		evs, err := s.runOne(c.ctx, c.persistAlways, c.pre, c.post, c.op)
-		c.done <- commandResult{evs, err}
-		return
-	}
-	if err := s.ensure(group[0].ctx); err != nil {
+	results, err := s.apply(group)
+	if err != nil && len(group) > 1 && !errors.Is(err, errNotLeader) {
 		for _, c := range group {
-			c.done <- commandResult{nil, err}
+			r, err := s.apply([]*command{c})
+			if err != nil {
+				r[0] = commandResult{nil, err}
+			}
+			c.done <- r[0]
 		}
 		return
 	}
-	now := s.Now()
+	for i, c := range group {
+		if err != nil {
+			results[i] = commandResult{nil, err}
+		}
+		c.done <- results[i]
+	}
+}
+
+// apply runs the commands' ops on the engine and writes what they changed
+// in one transaction, then publishes the events. A refused op writes
+// nothing of its own (its result carries the refusal); err is the failure
+// of the whole write, after which the engine is reloaded from the store on
+// the next call, so memory never runs ahead of the store. s.mu is held.
+func (s *Service) apply(group []*command) ([]commandResult, error) {
 	results := make([]commandResult, len(group))
+	if err := s.ensure(group[0].ctx); err != nil {
+		return results, err
+	}
+	now := s.Now()
 	var all []engine.Event
 	var pres, posts []extra
 	write := false
@@ -275,7 +303,7 @@ func (s *Service) runGroup(group []*command) {
 		results[i] = commandResult{evs, err}
 		all = append(all, evs...)
 		write = write || len(evs) > 0 || (err == nil && c.persistAlways)
-		if err == nil { // a refused change writes nothing of its own
+		if err == nil {
 			if c.pre != nil {
 				pres = append(pres, c.pre)
 			}
@@ -285,12 +313,10 @@ func (s *Service) runGroup(group []*command) {
 		}
 	}
 	if !write {
-		for i, c := range group {
-			c.done <- results[i]
-		}
-		return
+		return results, nil
 	}
-	after := s.eng.Snapshot()
+	st := s.eng.SnapshotItems(touchedItems(all))
+	var queues []string
 	// The group's write must not fail because one caller went away.
 	err := s.db.Write(context.WithoutCancel(group[0].ctx), func(ctx context.Context, tx *store.Tx) error {
 		if err := s.fence(ctx, tx); err != nil {
@@ -306,7 +332,8 @@ func (s *Service) runGroup(group []*command) {
 				return err
 			}
 		}
-		if err := writeDiff(ctx, tx, s.last, after, all, now); err != nil {
+		var err error
+		if queues, err = s.writeChanges(ctx, tx, st, all, now); err != nil {
 			return err
 		}
 		if s.writeHook != nil {
@@ -324,89 +351,15 @@ func (s *Service) runGroup(group []*command) {
 	if err != nil {
 		if errors.Is(err, errFenced) {
 			s.abdicate("another node took over")
-			for _, c := range group {
-				c.done <- commandResult{nil, errNotLeader}
-			}
-			return
+			return results, errNotLeader
 		}
-		if rerr := s.eng.Restore(s.last); rerr != nil {
-			s.started = false
-			s.log.Error("routing: restoring after a failed write", "err", rerr)
-		}
-		for _, c := range group {
-			evs, err := s.runOne(c.ctx, c.persistAlways, c.pre, c.post, c.op)
-			c.done <- commandResult{evs, err}
-		}
-		return
+		// The engine ran ahead of the store: rebuild it from the store.
+		s.started, s.eng = false, nil
+		return results, err
 	}
-	s.last = after
-	s.publish(all, after)
-	for i, c := range group {
-		c.done <- results[i]
-	}
-}
-
-// runOne calls op on the engine and persists what changed, alone in its own
-// transaction (s.mu is held). persistAlways is false for Tick: without
-// events nothing needs writing.
-func (s *Service) runOne(ctx context.Context, persistAlways bool, pre, post extra, op func(e *engine.Engine, now time.Time) ([]engine.Event, error)) ([]engine.Event, error) {
-	if err := s.ensure(ctx); err != nil {
-		return nil, err
-	}
-	now := s.Now()
-	evs, opErr := op(s.eng, now)
-	if len(evs) == 0 && (opErr != nil || !persistAlways) {
-		return nil, opErr
-	}
-	if opErr != nil {
-		// The refused change wrote nothing; only timers fired.
-		pre, post = nil, nil
-	}
-	after := s.eng.Snapshot()
-	err := s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		if err := s.fence(ctx, tx); err != nil {
-			return err
-		}
-		if s.failWrite != nil {
-			if err := s.failWrite(); err != nil {
-				return err
-			}
-		}
-		if pre != nil {
-			if err := pre(ctx, tx); err != nil {
-				return err
-			}
-		}
-		if err := writeDiff(ctx, tx, s.last, after, evs, now); err != nil {
-			return err
-		}
-		if s.writeHook != nil {
-			if err := s.writeHook(ctx, tx, evs); err != nil {
-				return err
-			}
-		}
-		if post != nil {
-			return post(ctx, tx)
-		}
-		return nil
-	})
-	if err != nil {
-		if errors.Is(err, errFenced) {
-			s.abdicate("another node took over")
-			return nil, errNotLeader
-		}
-		if rerr := s.eng.Restore(s.last); rerr != nil {
-			// Cannot happen (last was a snapshot); reload on the next call.
-			s.started = false
-			s.log.Error("routing: restoring after a failed write", "err", rerr)
-		}
-		return nil, err
-	}
-	s.last = after
-	s.publish(evs, after)
-	// Engine errors already are errs.Invalid (with the field), errs.ErrNotFound
-	// or errs.ErrConflict: they pass through.
-	return evs, opErr
+	s.remember(st, all)
+	s.publish(all, queues)
+	return results, nil
 }
 
 // ---- commands ----
@@ -725,28 +678,19 @@ func (s *Service) Tick(ctx context.Context) error {
 func (s *Service) RunTicker(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var wake <-chan bus.Event
-	var sub *bus.Subscription
-	resubscribe := func() {
-		if sub != nil {
-			sub.Close()
-		}
-		sub = s.bus.Subscribe(commandsTopic)
-		wake = sub.C()
-	}
+	wake := worker.NewWake()
 	if s.shared() {
-		resubscribe()
-		defer func() { sub.Close() }()
+		// A goroutine of its own drains the wake-ups, so that a burst of
+		// handed-over commands never makes the subscription lag (and lose
+		// wake-ups) while the loop below is busy.
+		go s.listenForCommands(ctx, wake)
 	}
 	var lastCheck, lastPrune time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case ev, ok := <-wake:
-			if !ok || ev.Type == bus.TypeLagged {
-				resubscribe()
-			}
+		case <-wake:
 			s.serveCommands(ctx)
 		case <-t.C:
 			if time.Since(time.Unix(0, s.calendarsAt.Load())) >= CalendarRefresh && s.leading() {
@@ -774,6 +718,34 @@ func (s *Service) RunTicker(ctx context.Context, every time.Duration) {
 	}
 }
 
+// listenForCommands rings wake for every command another node hands over,
+// subscribing again when the subscription lags or closes.
+func (s *Service) listenForCommands(ctx context.Context, wake worker.Wake) {
+	for ctx.Err() == nil {
+		sub := s.bus.Subscribe(commandsTopic)
+		func() {
+			defer sub.Close()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case ev, ok := <-sub.C():
+					if !ok || ev.Type == bus.TypeLagged {
+						wake.Ring() // what was missed is read from the table
+						return
+					}
+					var c wireCommand
+					if !ev.Truncated && json.Unmarshal(ev.Data, &c) == nil && c.ID != 0 && s.leading() {
+						s.startCommand(ctx, c.ID, string(c.Body))
+						continue
+					}
+					wake.Ring()
+				}
+			}
+		}()
+	}
+}
+
 // Stats reports on a queue from the engine (the router's node only).
 func (s *Service) Stats(ctx context.Context, qid id.ID) (engine.QueueStats, error) {
 	s.mu.Lock()
@@ -789,16 +761,12 @@ func (s *Service) Stats(ctx context.Context, qid id.ID) (engine.QueueStats, erro
 
 // ---- publishing ----
 
-func (s *Service) publish(evs []engine.Event, st engine.State) {
-	items := itemQueues(nil, st)
+func (s *Service) publish(evs []engine.Event, queues []string) {
 	out := make([]bus.Event, 0, len(evs))
-	for _, ev := range evs {
-		q, it, ag := refs(ev)
-		if q == "" && it != "" {
-			q = items[it]
-		}
+	for i, ev := range evs {
+		_, _, ag := refs(ev)
 		topics := []string{"routing"}
-		if q != "" {
+		if q := queues[i]; q != "" {
 			topics = append(topics, "queue:"+q)
 		}
 		if ag != "" {
@@ -852,19 +820,6 @@ func refs(ev engine.Event) (queue, item, agent string) {
 		return e.QueueID, "", ""
 	}
 	return "", "", ""
-}
-
-func itemQueues(before *engine.State, after engine.State) map[string]string {
-	m := map[string]string{}
-	if before != nil {
-		for _, it := range before.Items {
-			m[it.ID] = it.QueueID
-		}
-	}
-	for _, it := range after.Items {
-		m[it.ID] = it.QueueID
-	}
-	return m
 }
 
 func nullID(v id.ID) any {

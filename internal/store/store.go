@@ -245,6 +245,20 @@ func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return db.read.QueryRowContext(ctx, db.Rebind(q), args...)
 }
 
+// ExecAlone runs one write statement in a transaction of its own. On
+// PostgreSQL that is one round trip instead of three (BEGIN, the statement,
+// COMMIT); on SQLite it goes through the writer like any write.
+func (db *DB) ExecAlone(ctx context.Context, q string, args ...any) error {
+	if db.Dialect == Postgres {
+		_, err := db.write.ExecContext(ctx, db.Rebind(q), args...)
+		return err
+	}
+	return db.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, q, args...)
+		return err
+	})
+}
+
 // Tx is a write transaction. Its methods take ? placeholders.
 type Tx struct {
 	db *DB

@@ -84,18 +84,10 @@ type LastServed struct {
 func (e *Engine) Snapshot() State {
 	s := State{Now: e.now, EventSeq: e.eventSeq, ItemSeq: e.itemSeq, OfferSeq: e.offerSeq}
 	for _, id := range slices.Sorted(maps.Keys(e.queues)) {
-		q := e.queues[id]
-		s.Queues = append(s.Queues, QueueState{Queue: q.cfg.clone(), Open: q.open,
-			Answered: q.answered, AnsweredInTarget: q.inTarget, Abandoned: q.abandoned})
+		s.Queues = append(s.Queues, e.queues[id].state())
 	}
 	for _, id := range slices.Sorted(maps.Keys(e.agents)) {
-		a := e.agents[id]
-		as := AgentState{Agent: a.cfg.clone(), Presence: a.presence, Reason: a.reason, Since: a.since,
-			ACWUntil: a.acwUntil, MissedOffers: a.missed, IdleSince: a.idleSince}
-		if len(a.lastOffered) > 0 {
-			as.LastOffered = maps.Clone(a.lastOffered)
-		}
-		s.Agents = append(s.Agents, as)
+		s.Agents = append(s.Agents, e.agents[id].state())
 	}
 	its := make([]*itemState, 0, len(e.items))
 	for _, it := range e.items {
@@ -103,25 +95,78 @@ func (e *Engine) Snapshot() State {
 	}
 	slices.SortFunc(its, func(a, b *itemState) int { return cmp.Compare(a.seq, b.seq) })
 	for _, it := range its {
-		is := ItemState{WorkItem: it.w.clone(), OriginQueueID: it.origin, Seq: it.seq, Status: it.status,
-			QueuedAt: it.queuedAt, OverflowStage: it.stage, SkillsReplaced: it.replaced, Attempts: it.attempts,
-			OfferedAt: it.offered, ExpiresAt: it.expires, AssignedAt: it.assigned}
-		if it.replaced {
-			is.ReplacedSkills = cloneSkills(it.override)
-		}
-		if it.agent != nil {
-			is.AgentID = it.agent.cfg.ID
-		}
-		for _, aid := range slices.Sorted(maps.Keys(it.declined)) {
-			is.Declined = append(is.Declined, Decline{AgentID: aid, Until: it.declined[aid]})
-		}
-		s.Items = append(s.Items, is)
+		s.Items = append(s.Items, it.state(e.now))
 	}
 	for _, c := range slices.Sorted(maps.Keys(e.lastServed)) {
 		v := e.lastServed[c]
 		s.LastServed = append(s.LastServed, LastServed{CustomerID: c, AgentID: v.agent, At: v.at})
 	}
 	return s
+}
+
+// SnapshotItems is Snapshot with only the named items (those that no longer
+// exist are left out) and without LastServed: what a store writes after a
+// change, at a cost that grows with the staff and the queues but not with
+// the work waiting, which may be large (an email backlog).
+func (e *Engine) SnapshotItems(items []string) State {
+	s := State{Now: e.now, EventSeq: e.eventSeq, ItemSeq: e.itemSeq, OfferSeq: e.offerSeq}
+	for _, id := range slices.Sorted(maps.Keys(e.queues)) {
+		s.Queues = append(s.Queues, e.queues[id].state())
+	}
+	for _, id := range slices.Sorted(maps.Keys(e.agents)) {
+		s.Agents = append(s.Agents, e.agents[id].state())
+	}
+	var its []*itemState
+	for _, id := range sortedUnique(items) {
+		if it := e.items[id]; it != nil {
+			its = append(its, it)
+		}
+	}
+	slices.SortFunc(its, func(a, b *itemState) int { return cmp.Compare(a.seq, b.seq) })
+	for _, it := range its {
+		s.Items = append(s.Items, it.state(e.now))
+	}
+	return s
+}
+
+func sortedUnique(ids []string) []string {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+func (q *queueState) state() QueueState {
+	return QueueState{Queue: q.cfg.clone(), Open: q.open, Answered: q.answered, AnsweredInTarget: q.inTarget, Abandoned: q.abandoned}
+}
+
+func (a *agentState) state() AgentState {
+	as := AgentState{Agent: a.cfg.clone(), Presence: a.presence, Reason: a.reason, Since: a.since,
+		ACWUntil: a.acwUntil, MissedOffers: a.missed, IdleSince: a.idleSince}
+	if len(a.lastOffered) > 0 {
+		as.LastOffered = maps.Clone(a.lastOffered)
+	}
+	return as
+}
+
+// state is the item as a row; a decline that has run out is left out, as it
+// no longer keeps the item from anyone (the engine drops it without an
+// event when it next looks).
+func (it *itemState) state(now time.Time) ItemState {
+	is := ItemState{WorkItem: it.w.clone(), OriginQueueID: it.origin, Seq: it.seq, Status: it.status,
+		QueuedAt: it.queuedAt, OverflowStage: it.stage, SkillsReplaced: it.replaced, Attempts: it.attempts,
+		OfferedAt: it.offered, ExpiresAt: it.expires, AssignedAt: it.assigned}
+	if it.replaced {
+		is.ReplacedSkills = cloneSkills(it.override)
+	}
+	if it.agent != nil {
+		is.AgentID = it.agent.cfg.ID
+	}
+	for _, aid := range slices.Sorted(maps.Keys(it.declined)) {
+		if until := it.declined[aid]; until.After(now) {
+			is.Declined = append(is.Declined, Decline{AgentID: aid, Until: until})
+		}
+	}
+	return is
 }
 
 // Restore replaces the engine's state by s, as written by Snapshot or
