@@ -19,6 +19,7 @@ const usage = `tpbench — load generator for Touchpoint benchmarks
   tpbench desk      --url URL --case ID [--email E --password P] [--conns 4] [--requests 5000] [--pages 20]
   tpbench sse       --url URL --token TOKEN --contact-point ID [--conns 5000] [--rounds 5]
   tpbench route     --url URL --token ADMIN_TOKEN [--agents 20] [--rate 200] [--duration 20s]
+  tpbench webhook   --url URL --contact-point ID --auth-token TOKEN [--account-sid AC…] [--public-url URL] [--conns 16] [--duration 20s]
 `
 
 func main() {
@@ -49,6 +50,8 @@ func main() {
 		err = sse(args)
 	case "route":
 		err = routeBench(args)
+	case "webhook":
+		err = webhookBench(args)
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)

@@ -51,15 +51,21 @@ const (
 
 	// Outgoing webhook subscriptions, their secrets and delivery logs.
 	ManageWebhooks Permission = "webhooks:manage"
+
+	// The knowledge base: read (search, versions, gaps, citations), write
+	// drafts and send them to review, publish reviewed versions.
+	KnowledgeRead    Permission = "knowledge:read"
+	KnowledgeWrite   Permission = "knowledge:write"
+	KnowledgePublish Permission = "knowledge:publish"
 )
 
 var grants = map[Role][]Permission{
-	Admin:       {ReadCustomers, WriteCustomers, MergeCustomers, WriteInteractions, ReadContactPoints, ManageContactPoint, ManageAccess, ReadStats, ReadCases, WriteCases, ManageCases, RoutingRead, RoutingWork, RoutingManage, ManageWebhooks},
-	Supervisor:  {ReadCustomers, WriteCustomers, MergeCustomers, WriteInteractions, ReadContactPoints, ReadStats, ReadCases, WriteCases, ManageCases, RoutingRead, RoutingWork, RoutingManage},
-	Agent:       {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadStats, ReadCases, WriteCases, RoutingRead, RoutingWork},
-	Staff:       {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadCases, WriteCases},
-	Analyst:     {ReadCustomers, ReadContactPoints, ReadStats, ReadCases, RoutingRead},
-	Integration: {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadStats, ReadCases, WriteCases},
+	Admin:       {ReadCustomers, WriteCustomers, MergeCustomers, WriteInteractions, ReadContactPoints, ManageContactPoint, ManageAccess, ReadStats, ReadCases, WriteCases, ManageCases, RoutingRead, RoutingWork, RoutingManage, ManageWebhooks, KnowledgeRead, KnowledgeWrite, KnowledgePublish},
+	Supervisor:  {ReadCustomers, WriteCustomers, MergeCustomers, WriteInteractions, ReadContactPoints, ReadStats, ReadCases, WriteCases, ManageCases, RoutingRead, RoutingWork, RoutingManage, KnowledgeRead, KnowledgeWrite, KnowledgePublish},
+	Agent:       {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadStats, ReadCases, WriteCases, RoutingRead, RoutingWork, KnowledgeRead, KnowledgeWrite},
+	Staff:       {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadCases, WriteCases, KnowledgeRead},
+	Analyst:     {ReadCustomers, ReadContactPoints, ReadStats, ReadCases, RoutingRead, KnowledgeRead},
+	Integration: {ReadCustomers, WriteCustomers, WriteInteractions, ReadContactPoints, ReadStats, ReadCases, WriteCases, KnowledgeRead},
 }
 
 // Can tells whether role has permission p.

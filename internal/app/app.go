@@ -19,12 +19,14 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/bus"
 	"github.com/touchpoint-hub/touchpoint/internal/cases"
 	"github.com/touchpoint-hub/touchpoint/internal/channel/mailbox"
+	"github.com/touchpoint-hub/touchpoint/internal/channel/messaging"
 	"github.com/touchpoint-hub/touchpoint/internal/channel/webchat"
 	"github.com/touchpoint-hub/touchpoint/internal/config"
 	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/insight"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+	"github.com/touchpoint-hub/touchpoint/internal/knowledge"
 	"github.com/touchpoint-hub/touchpoint/internal/outbox"
 	"github.com/touchpoint-hub/touchpoint/internal/routing"
 	"github.com/touchpoint-hub/touchpoint/internal/routing/engine"
@@ -48,8 +50,10 @@ type Services struct {
 	Routing       *routing.Service
 	WebChat       *webchat.Service
 	Webhooks      *webhook.Service
+	Knowledge     *knowledge.Service
 	Outbox        *outbox.Service
 	Mail          *mailbox.Service
+	Messaging     *messaging.Service
 	Bus           bus.Bus
 	Log           *slog.Logger
 }
@@ -74,6 +78,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Services, 
 	// With PostgreSQL only the node holding the advisory lock routes.
 	s.Routing.SetLockURL(cfg.DB)
 	s.Webhooks.SetAllowPrivate(cfg.WebhooksAllowPrivate)
+	s.Messaging.SetPublicURL(cfg.PublicURL)
 	return s, nil
 }
 
@@ -96,12 +101,14 @@ func NewServicesWith(db *store.DB, region string, b bus.Bus, log *slog.Logger) *
 		Insight:       insight.NewService(db),
 		Routing:       routing.NewService(db, b, log, engine.Config{}),
 		Webhooks:      webhook.NewService(db, webhook.Options{Log: log}),
+		Knowledge:     knowledge.NewService(db, log),
 		Bus:           b,
 		Log:           log,
 	}
 	s.Outbox = outbox.New(db, interactions, b, outbox.Options{Log: log})
 	s.Mail = mailbox.New(db, interactions, s.ContactPoints, mailbox.Options{Log: log})
 	s.Outbox.Register("email", s.Mail.NewSender(mailbox.Local{}))
+	s.wireMessaging(log)
 	// interaction.created (and case.created of a case a contact opens) are
 	// written to the webhook outbox inside the recording transaction; so is
 	// the delivery row of a reply (outbox.Linker).
@@ -133,16 +140,19 @@ func (s *Services) Handler(log *slog.Logger, limits Limits) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(s.Webhooks.Collectors()...)
+	hooks := hooksHandler(s, log)
+	reg.MustRegister(hooks.Collectors()...)
 	a := &api.API{Log: log, Access: s.Access, ContactPoints: s.ContactPoints, Customers: s.Customers, Interactions: s.Interactions,
-		Cases: s.Cases, Routing: s.Routing, Webhooks: s.Webhooks, FailedAuth: ratelimit.New(10, 50)}
+		Cases: s.Cases, Routing: s.Routing, Webhooks: s.Webhooks, Knowledge: s.Knowledge, FailedAuth: ratelimit.New(10, 50)}
 	events := eventAPI(s, log)
 	if limits.PerCredential > 0 {
 		a.PerCaller = ratelimit.New(limits.PerCredential, 2*limits.PerCredential)
 		events.PerKey = ratelimit.New(limits.PerCredential, 2*limits.PerCredential)
 	}
 	d := &desk.Desk{Log: log, Access: s.Access, Customers: s.Customers, Interactions: s.Interactions, Cases: s.Cases,
-		ContactPoints: s.ContactPoints, Insight: s.Insight, Routing: s.Routing, Bus: s.Bus, IsDemo: s.isDemo, Mail: s.Mail}
-	return web.New(log, reg, s.DB.Ping, a, events, d, chatHandler(s, log)).Handler()
+		ContactPoints: s.ContactPoints, Insight: s.Insight, Routing: s.Routing, Bus: s.Bus, IsDemo: s.isDemo, Mail: s.Mail,
+		Outbox: s.Outbox, Webhooks: s.Webhooks}
+	return web.New(log, reg, s.DB.Ping, a, events, d, chatHandler(s, log), hooks).Handler()
 }
 
 // Serve listens on cfg.Addr until ctx ends, then stops taking new

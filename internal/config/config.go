@@ -38,6 +38,9 @@ type Config struct {
 	// WebhooksAllowPrivate lets webhooks go to http:// URLs and to loopback
 	// and private addresses (an integration on the same network).
 	WebhooksAllowPrivate bool
+	// PublicURL is the hub's address as providers call it (Twilio signs
+	// it); a contact point's public_url setting wins over it.
+	PublicURL string
 }
 
 // Defaults are the settings with no flag and no environment.
@@ -63,6 +66,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DemoSMTPRelay, "demo-smtp-relay", env("TOUCHPOINT_DEMO_SMTP_RELAY", c.DemoSMTPRelay), "with --demo, relay email replies to this SMTP server (host:port, e.g. Mailpit's 127.0.0.1:1025) instead of a maildir in --data (env TOUCHPOINT_DEMO_SMTP_RELAY)")
 	fs.BoolVar(&c.LogJSON, "log-json", envBool("TOUCHPOINT_LOG_JSON"), "log as JSON lines (env TOUCHPOINT_LOG_JSON)")
 	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", envBool("TOUCHPOINT_WEBHOOKS_ALLOW_PRIVATE"), "let webhooks reach http:// URLs and loopback or private addresses (env TOUCHPOINT_WEBHOOKS_ALLOW_PRIVATE)")
+	fs.StringVar(&c.PublicURL, "public-url", env("TOUCHPOINT_PUBLIC_URL", c.PublicURL), "the hub's public base URL as SMS and social providers call it, e.g. https://hub.example.com; empty uses the request's host (env TOUCHPOINT_PUBLIC_URL)")
 	fs.Float64Var(&c.APIRate, "api-rate", envFloat("TOUCHPOINT_API_RATE", c.APIRate), "requests a second per API token or write key, 0 for no limit (env TOUCHPOINT_API_RATE)")
 	fs.TextVar(&c.LogLevel, "log-level", levelFromEnv(c.LogLevel), "debug, info, warn or error (env TOUCHPOINT_LOG_LEVEL)")
 }

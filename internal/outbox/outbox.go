@@ -18,9 +18,11 @@ import (
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/bus"
+	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
 	"github.com/touchpoint-hub/touchpoint/internal/store"
+	"github.com/touchpoint-hub/touchpoint/internal/worker"
 )
 
 // States of a delivery, also written to the interaction's delivery_status.
@@ -28,6 +30,7 @@ const (
 	Queued    = "queued"
 	Sent      = "sent"
 	Delivered = "delivered"
+	Read      = "read"
 	Failed    = "failed"
 )
 
@@ -101,10 +104,12 @@ type Service struct {
 	log          *slog.Logger
 	opts         Options
 	now          func() time.Time
-	wake         chan struct{}
+	wake         worker.Wake
 
-	mu      sync.RWMutex
-	senders map[string]Sender
+	mu        sync.RWMutex
+	senders   map[string]Sender
+	customers *customer.Service // for the contact rules (rules.go)
+	calendars CalendarSource
 }
 
 // New returns the outbox; register senders before Run.
@@ -122,7 +127,7 @@ func New(db *store.DB, interactions *interaction.Service, b bus.Bus, opts Option
 		opts.Log = slog.Default()
 	}
 	return &Service{db: db, interactions: interactions, bus: b, log: opts.Log, opts: opts, now: time.Now,
-		wake: make(chan struct{}, 1), senders: map[string]Sender{}}
+		wake: worker.NewWake(), senders: map[string]Sender{}}
 }
 
 // Register installs the sender of a contact point kind ("email").
@@ -195,45 +200,13 @@ func (s *Service) enqueue(ctx context.Context, tx *store.Tx, stored []interactio
 	return nil
 }
 
-func (s *Service) kick() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) kick() { s.wake.Ring() }
 
 // Run dispatches due deliveries until ctx ends: at once when a reply is
 // queued, else every poll. A send in flight when ctx ends is not recorded;
 // its claim expires and it is tried again (at least once, never lost).
 func (s *Service) Run(ctx context.Context, poll time.Duration) {
-	if poll <= 0 {
-		poll = time.Second
-	}
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-s.wake:
-			// Kicked from inside the recording transaction: let it commit.
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-		n, err := s.DispatchOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("outbox: dispatching", "err", err)
-		}
-		next := poll
-		if n == claimBatch {
-			next = 0
-		}
-		t.Reset(next)
-	}
+	worker.Poll(ctx, poll, s.wake, claimBatch, s.DispatchOnce, func(err error) { s.log.Warn("outbox: dispatching", "err", err) })
 }
 
 type claimed struct {
@@ -298,9 +271,22 @@ func (s *Service) attempt(ctx context.Context, c claimed) {
 	if snd == nil {
 		err = Permanent(fmt.Errorf("no sender for %s contact points on this node", c.channel))
 	} else if d.Interaction, err = s.interactions.Get(ctx, c.interactionID); err == nil {
-		sctx, cancel := context.WithTimeout(ctx, SendTimeout)
-		res, err = snd.Send(sctx, d)
-		cancel()
+		var v Verdict
+		if v, err = s.check(ctx, snd, d); err == nil {
+			switch {
+			case v.Refusal != "":
+				err = Permanent(errors.New(v.Refusal))
+			case !v.HoldUntil.IsZero():
+				// Quiet hours: wait, without spending an attempt.
+				d.Attempt = c.attempts
+				s.record(ctx, c, d, Queued, &v.HoldUntil, "held for quiet hours until "+v.HoldUntil.Format(time.RFC3339), res)
+				return
+			default:
+				sctx, cancel := context.WithTimeout(ctx, SendTimeout)
+				res, err = snd.Send(sctx, d)
+				cancel()
+			}
+		}
 	}
 	if ctx.Err() != nil {
 		return // shutting down: the claim expires and it is tried again
@@ -324,6 +310,22 @@ func (s *Service) attempt(ctx context.Context, c claimed) {
 		s.log.Warn("outbox: sending", "delivery", c.id, "interaction", c.interactionID, "attempt", d.Attempt, "retry", next != nil, "err", err)
 	}
 	s.record(ctx, c, d, state, next, errText, res)
+}
+
+// check applies the contact rules to a delivery of a RuleBound sender.
+func (s *Service) check(ctx context.Context, snd Sender, d Delivery) (Verdict, error) {
+	rb, ok := snd.(RuleBound)
+	s.mu.RLock()
+	ready := s.customers != nil
+	s.mu.RUnlock()
+	if !ok || !rb.ContactRules() || !ready {
+		return Verdict{}, nil
+	}
+	f, err := s.facts(ctx, d)
+	if err != nil {
+		return Verdict{}, err
+	}
+	return Decide(f), nil
 }
 
 // Backoff is the delay before the next try after the given number of

@@ -17,6 +17,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+	"github.com/touchpoint-hub/touchpoint/internal/knowledge"
 	"github.com/touchpoint-hub/touchpoint/internal/routing"
 	"github.com/touchpoint-hub/touchpoint/internal/web/problem"
 	"github.com/touchpoint-hub/touchpoint/internal/web/ratelimit"
@@ -33,6 +34,7 @@ type API struct {
 	Cases         *cases.Service
 	Routing       *routing.Service
 	Webhooks      *webhook.Service
+	Knowledge     *knowledge.Service
 	// PerCaller limits requests per token or user (nil: no limit).
 	PerCaller *ratelimit.Limiter
 	// FailedAuth limits failed authentications per client address, which
@@ -138,6 +140,38 @@ func (a *API) Register(mux *http.ServeMux) {
 	route("GET /api/v1/webhooks/{id}/deliveries", access.ManageWebhooks, a.listWebhookDeliveries)
 	route("GET /api/v1/webhooks/{id}/deliveries/{delivery_id}", access.ManageWebhooks, a.getWebhookDelivery)
 	route("POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/replay", access.ManageWebhooks, a.replayWebhookDelivery)
+
+	route("GET /api/v1/knowledge/articles", access.KnowledgeRead, a.listArticles)
+	route("POST /api/v1/knowledge/articles", access.KnowledgeWrite, a.createArticle)
+	route("GET /api/v1/knowledge/articles/{id}", access.KnowledgeRead, a.getArticle)
+	route("GET /api/v1/knowledge/articles/{id}/rendered", access.KnowledgeRead, a.renderedArticle)
+	route("GET /api/v1/knowledge/articles/{id}/versions", access.KnowledgeRead, a.listArticleVersions)
+	route("POST /api/v1/knowledge/articles/{id}/versions", access.KnowledgeWrite, a.createArticleDraft)
+	route("GET /api/v1/knowledge/articles/{id}/versions/{version}", access.KnowledgeRead, a.getArticleVersion)
+	route("PATCH /api/v1/knowledge/articles/{id}/versions/{version}", access.KnowledgeWrite, a.updateArticleDraft)
+	route("POST /api/v1/knowledge/articles/{id}/versions/{version}/submit", access.KnowledgeWrite, a.articleStep(submitArticle))
+	route("POST /api/v1/knowledge/articles/{id}/versions/{version}/withdraw", access.KnowledgeWrite, a.articleStep(withdrawArticle))
+	route("POST /api/v1/knowledge/articles/{id}/versions/{version}/publish", access.KnowledgePublish, a.articleStep(publishArticle))
+	route("GET /api/v1/knowledge/articles/{id}/diff", access.KnowledgeRead, a.diffArticle)
+	route("GET /api/v1/knowledge/articles/{id}/history", access.KnowledgeRead, a.articleHistory)
+	route("GET /api/v1/knowledge/facts", access.KnowledgeRead, a.listFacts)
+	route("POST /api/v1/knowledge/facts", access.KnowledgeWrite, a.createFact)
+	route("GET /api/v1/knowledge/facts/{id}", access.KnowledgeRead, a.getFact)
+	route("GET /api/v1/knowledge/facts/{id}/versions", access.KnowledgeRead, a.listFactVersions)
+	route("POST /api/v1/knowledge/facts/{id}/versions", access.KnowledgeWrite, a.createFactDraft)
+	route("GET /api/v1/knowledge/facts/{id}/versions/{version}", access.KnowledgeRead, a.getFactVersion)
+	route("PATCH /api/v1/knowledge/facts/{id}/versions/{version}", access.KnowledgeWrite, a.updateFactDraft)
+	route("POST /api/v1/knowledge/facts/{id}/versions/{version}/submit", access.KnowledgeWrite, a.factStep(submitFact))
+	route("POST /api/v1/knowledge/facts/{id}/versions/{version}/withdraw", access.KnowledgeWrite, a.factStep(withdrawFact))
+	route("POST /api/v1/knowledge/facts/{id}/versions/{version}/publish", access.KnowledgePublish, a.factStep(publishFact))
+	route("GET /api/v1/knowledge/facts/{id}/diff", access.KnowledgeRead, a.diffFact)
+	route("GET /api/v1/knowledge/facts/{id}/history", access.KnowledgeRead, a.factHistory)
+	route("GET /api/v1/knowledge/facts/{id}/citations", access.KnowledgeRead, a.factCitations)
+	route("POST /api/v1/knowledge/citations", access.WriteInteractions, a.createCitations)
+	route("POST /api/v1/knowledge/render", access.KnowledgeRead, a.renderFacts)
+	route("GET /api/v1/knowledge/search", access.KnowledgeRead, a.searchKnowledge)
+	route("GET /api/v1/knowledge/gaps", access.KnowledgeRead, a.listGaps)
+	route("GET /api/v1/knowledge/consistency", access.KnowledgeRead, a.consistencyReport)
 
 	route("GET /api/v1/tokens", access.ManageAccess, a.listTokens)
 	route("POST /api/v1/tokens", access.ManageAccess, a.createToken)

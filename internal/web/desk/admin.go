@@ -37,6 +37,12 @@ func adminNav(v *viewer, current string) []adminLink {
 		add("/admin/canned", "Canned responses")
 		add("/admin/sla", "SLA policies")
 	}
+	if v.User.Role.Can(access.ManageContactPoint) {
+		add("/admin/contact-points", "Contact points & channels")
+	}
+	if v.User.Role.Can(access.ManageWebhooks) {
+		add("/admin/webhooks", "Webhooks")
+	}
 	return out
 }
 

@@ -33,6 +33,7 @@ type entry struct {
 	DOMID, Class, Badge, Title, Head, When, ISO, Rating, Delivery, Subject, OtherCase, IDText string
 	Body                                                                                      template.HTML
 	Subs                                                                                      []string
+	channelPart
 }
 
 func interactionEntry(it *interaction.Interaction, cp *contactpoint.ContactPoint, onCase bool) entry {
@@ -163,6 +164,10 @@ func (d *Desk) casePage(w http.ResponseWriter, r *http.Request, v *viewer) {
 			cp = cps[*it.ContactPointID]
 		}
 		entries = append(entries, interactionEntry(it, cp, it.CaseID != nil && *it.CaseID == caseID))
+	}
+	if err := d.addChannelParts(ctx, v, entries); err != nil {
+		d.fail(w, r, v, err)
+		return
 	}
 	oldest := time.Time{}
 	if page.NextCursor != "" && len(page.Items) > 0 {

@@ -26,8 +26,10 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/insight"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+	"github.com/touchpoint-hub/touchpoint/internal/outbox"
 	"github.com/touchpoint-hub/touchpoint/internal/routing"
 	"github.com/touchpoint-hub/touchpoint/internal/web/ratelimit"
+	"github.com/touchpoint-hub/touchpoint/internal/webhook"
 )
 
 //go:embed templates/*.html
@@ -49,6 +51,10 @@ type Desk struct {
 	Bus           bus.Bus
 	// Mail serves email attachments; nil on nodes without the email channel.
 	Mail *mailbox.Service
+	// Outbox shows and retries reply deliveries; Webhooks backs the webhook
+	// administration. Either may be nil (the pages then say so).
+	Outbox   *outbox.Service
+	Webhooks *webhook.Service
 	// IsDemo tells the sign-in page to show the demo logins.
 	IsDemo func(ctx context.Context) bool
 	// SignIns limits sign-in attempts per client address.
@@ -85,6 +91,7 @@ func (d *Desk) Register(mux *http.ServeMux) {
 	mux.Handle("POST /cases/{id}/merge", d.page(access.WriteCases, d.mergeCase))
 	mux.Handle("POST /cases/{id}/split", d.page(access.WriteCases, d.splitCase))
 	mux.Handle("POST /cases/{id}/move", d.page(access.WriteCases, d.moveInteraction))
+	mux.Handle("POST /cases/{id}/retry", d.page(access.WriteCases, d.retryDelivery))
 	mux.Handle("POST /cases/{id}/presence", d.page(access.ReadCases, d.presence))
 	mux.Handle("GET /attachments/{id}", d.page(access.ReadCases, d.attachment))
 	mux.Handle("GET /customers", d.page(access.ReadCustomers, d.customerSearch))

@@ -448,6 +448,9 @@ func deskRoutes() []deskRoute {
 		{"POST /cases/{id}/presence", access.ReadCases, caseRoute("/presence"), func(*fixture) url.Values {
 			return url.Values{"state": {"viewing"}}
 		}},
+		{"POST /cases/{id}/retry", access.WriteCases, caseRoute("/retry"), func(f *fixture) url.Values {
+			return url.Values{"interaction_id": {f.onCase.String()}}
+		}},
 		{"GET /attachments/{id}", access.ReadCases, fixed("/attachments/1"), nil},
 		{"GET /customers", access.ReadCustomers, fixed("/customers?q=ann"), nil},
 		{"GET /customers/{id}", access.ReadCustomers, func(f *fixture) string { return "/customers/" + f.cust.String() }, nil},
@@ -486,6 +489,29 @@ func deskRoutes() []deskRoute {
 		{"POST /admin/sla", access.ManageCases, fixed("/admin/sla"), func(*fixture) url.Values {
 			return url.Values{"name": {"Forged"}, "first_minutes": {"1"}}
 		}},
+		{"GET /admin/contact-points", access.ManageContactPoint, fixed("/admin/contact-points"), nil},
+		{"POST /admin/contact-points", access.ManageContactPoint, fixed("/admin/contact-points"), func(*fixture) url.Values {
+			return url.Values{"kind": {"sms"}, "name": {"Forged line"}}
+		}},
+		{"GET /admin/contact-points/{id}", access.ManageContactPoint, func(f *fixture) string { return "/admin/contact-points/" + f.email.String() }, nil},
+		{"POST /admin/contact-points/{id}", access.ManageContactPoint, func(f *fixture) string { return "/admin/contact-points/" + f.email.String() },
+			func(*fixture) url.Values {
+				return url.Values{"name": {"Forged"}, "contact_level": {"low"}, "secret.smtp_password": {"forged"}}
+			}},
+		{"GET /admin/webhooks", access.ManageWebhooks, fixed("/admin/webhooks"), nil},
+		{"POST /admin/webhooks", access.ManageWebhooks, fixed("/admin/webhooks"), func(*fixture) url.Values {
+			return url.Values{"name": {"Forged"}, "url": {"https://evil.example/hook"}, "events": {"*"}}
+		}},
+		{"GET /admin/webhooks/{id}", access.ManageWebhooks, fixed("/admin/webhooks/1"), nil},
+		{"POST /admin/webhooks/{id}", access.ManageWebhooks, fixed("/admin/webhooks/1"), func(*fixture) url.Values {
+			return url.Values{"name": {"Forged"}, "url": {"https://evil.example/hook"}, "events": {"*"}}
+		}},
+		{"POST /admin/webhooks/{id}/active", access.ManageWebhooks, fixed("/admin/webhooks/1/active"), func(*fixture) url.Values {
+			return url.Values{"active": {"false"}}
+		}},
+		{"POST /admin/webhooks/{id}/secret", access.ManageWebhooks, fixed("/admin/webhooks/1/secret"), noForm},
+		{"POST /admin/webhooks/{id}/ping", access.ManageWebhooks, fixed("/admin/webhooks/1/ping"), noForm},
+		{"POST /admin/webhooks/{id}/deliveries/{delivery_id}/replay", access.ManageWebhooks, fixed("/admin/webhooks/1/deliveries/1/replay"), noForm},
 	}
 }
 

@@ -28,4 +28,20 @@ func (d *Desk) registerMore(mux *http.ServeMux) {
 	mux.Handle("POST /admin/canned", d.page(access.ManageCases, d.adminSaveCanned))
 	mux.Handle("GET /admin/sla", d.page(access.ManageCases, d.adminSLA))
 	mux.Handle("POST /admin/sla", d.page(access.ManageCases, d.adminSavePolicy))
+
+	// Contact points and their channel settings (channels.go).
+	mux.Handle("GET /admin/contact-points", d.page(access.ManageContactPoint, d.adminContactPoints))
+	mux.Handle("POST /admin/contact-points", d.page(access.ManageContactPoint, d.adminCreateContactPoint))
+	mux.Handle("GET /admin/contact-points/{id}", d.page(access.ManageContactPoint, d.adminContactPoint))
+	mux.Handle("POST /admin/contact-points/{id}", d.page(access.ManageContactPoint, d.adminSaveContactPoint))
+
+	// Outgoing webhooks (webhooks.go).
+	mux.Handle("GET /admin/webhooks", d.page(access.ManageWebhooks, d.adminWebhooks))
+	mux.Handle("POST /admin/webhooks", d.page(access.ManageWebhooks, d.adminCreateWebhook))
+	mux.Handle("GET /admin/webhooks/{id}", d.page(access.ManageWebhooks, d.adminWebhook))
+	mux.Handle("POST /admin/webhooks/{id}", d.page(access.ManageWebhooks, d.adminSaveWebhook))
+	mux.Handle("POST /admin/webhooks/{id}/active", d.page(access.ManageWebhooks, d.adminWebhookActive))
+	mux.Handle("POST /admin/webhooks/{id}/secret", d.page(access.ManageWebhooks, d.adminRotateWebhookSecret))
+	mux.Handle("POST /admin/webhooks/{id}/ping", d.page(access.ManageWebhooks, d.adminPingWebhook))
+	mux.Handle("POST /admin/webhooks/{id}/deliveries/{delivery_id}/replay", d.page(access.ManageWebhooks, d.adminReplayWebhook))
 }

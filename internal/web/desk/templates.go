@@ -159,6 +159,16 @@ var funcs = template.FuncMap{
 		return t.In(loc).Format("Mon 2 Jan 15:04")
 	},
 	"add": func(a, b int) int { return a + b },
+	// dict passes several values to a shared block: dict "Key" value ...
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			if k, ok := kv[i].(string); ok {
+				m[k] = kv[i+1]
+			}
+		}
+		return m
+	},
 	"plural": func(n int, one, many string) string {
 		if n == 1 {
 			return "1 " + one

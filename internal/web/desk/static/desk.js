@@ -42,6 +42,7 @@
         var subj2 = el.querySelector("#split-form input[name=subject]");
         if (subj2 && subjVal) subj2.value = subjVal;
         el.querySelectorAll(".entry[id]").forEach(function (n) { if (!before[n.id]) n.classList.add("fresh"); });
+        showViews(el);
         wireForms(el);
         markSelection();
       })
@@ -159,6 +160,37 @@
       })
       .catch(function () {});
   }
+
+  // Email bodies: formatted (sanitized HTML) or plain text, remembered per
+  // entry across live refreshes.
+  var plainShown = {};
+  function setView(button, plain) {
+    var entry = button.closest("li");
+    entry.querySelectorAll("[data-view]").forEach(function (n) { n.hidden = (n.dataset.view === "text") !== plain; });
+    button.textContent = plain ? "Show formatted" : "Show plain text";
+  }
+  function showViews(root) {
+    root.querySelectorAll("[data-toggle-view]").forEach(function (b) { setView(b, !!plainShown[b.closest("li").id]); });
+  }
+  // Copy buttons next to read-only fields (secrets shown once, webhook URLs).
+  document.addEventListener("click", function (e) {
+    var t = e.target.closest ? e.target : null;
+    var toggle = t && t.closest("[data-toggle-view]");
+    if (toggle) {
+      var id = toggle.closest("li").id;
+      plainShown[id] = !plainShown[id];
+      setView(toggle, plainShown[id]);
+      return;
+    }
+    var copy = t && t.closest("[data-copy]");
+    if (!copy) return;
+    var field = document.getElementById(copy.dataset.copy);
+    if (!field) return;
+    field.select();
+    var done = function () { copy.textContent = "Copied"; };
+    if (navigator.clipboard) navigator.clipboard.writeText(field.value).then(done, function () { if (document.execCommand("copy")) done(); });
+    else if (document.execCommand("copy")) done();
+  });
 
   // Forms: autosubmit of case controls, canned responses, typing signals.
   function wireForms(root) {

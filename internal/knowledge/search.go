@@ -1,0 +1,378 @@
+package knowledge
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"html/template"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/touchpoint-hub/touchpoint/internal/errs"
+	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/store"
+)
+
+// Query is a search of the published articles.
+type Query struct {
+	Text string
+	// Audience is the viewer: public (default), kiosk or agents.
+	Audience Audience
+	// Locale keeps articles of that locale or its language ("pt-BR" also
+	// finds "pt"); empty searches every locale.
+	Locale string
+	Limit  int // default 10, at most 50
+	// NoGap keeps an empty result out of the content gaps (type-ahead
+	// calls that are not a finished search).
+	NoGap bool
+}
+
+// Hit is one article found.
+type Hit struct {
+	ArticleID id.ID    `json:"article_id"`
+	Slug      string   `json:"slug"`
+	Locale    string   `json:"locale"`
+	Version   int      `json:"version"`
+	Title     string   `json:"title"`
+	Category  string   `json:"category"`
+	Audience  Audience `json:"audience"`
+	Rank      float64  `json:"rank"` // higher is better
+	// TitleHTML and Snippet are escaped HTML whose only markup is <mark>
+	// around the words that matched.
+	TitleHTML template.HTML `json:"title_html"`
+	Snippet   template.HTML `json:"snippet"`
+}
+
+const (
+	maxQueryRunes = 200
+	maxTerms      = 12
+	maxExpansions = 24
+)
+
+// terms splits a query into lower-case words of letters and digits. Only
+// these reach the database, each quoted, so no user input is ever query
+// syntax: quotes, NEAR, *, :, parentheses and operators are just separators.
+func terms(q string) (words []string, lastIsPrefix bool) {
+	if utf8.RuneCountInString(q) > maxQueryRunes {
+		q = string([]rune(q)[:maxQueryRunes])
+	}
+	q = strings.ToValidUTF8(q, " ")
+	words = strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if len(words) > maxTerms {
+		words = words[:maxTerms]
+	}
+	// The last word is still being typed unless the query ends with a separator.
+	lastIsPrefix = len(words) > 0 && strings.HasSuffix(strings.ToLower(q), words[len(words)-1])
+	return words, lastIsPrefix
+}
+
+// Search finds the published articles the viewer may see, best first, with
+// the last word also matched as a prefix. An empty result of a non-empty
+// query is kept as a content gap. Query syntax cannot fail: see terms.
+func (s *Service) Search(ctx context.Context, q Query) ([]Hit, error) {
+	if q.Audience == "" {
+		q.Audience = Public
+	}
+	if _, ok := ParseAudience(string(q.Audience)); !ok {
+		return nil, errs.Invalidf("audience", "must be public, kiosk or agents")
+	}
+	if q.Locale != "" {
+		l, err := checkLocale("locale", q.Locale, false)
+		if err != nil {
+			return nil, err
+		}
+		q.Locale = l
+	}
+	if q.Limit <= 0 {
+		q.Limit = 10
+	}
+	q.Limit = min(q.Limit, 50)
+	words, prefix := terms(q.Text)
+	if len(words) == 0 {
+		return []Hit{}, nil
+	}
+	var hits []Hit
+	var err error
+	if s.db.Dialect == store.Postgres {
+		hits, err = s.searchPostgres(ctx, q, words, prefix)
+	} else {
+		hits, err = s.searchSQLite(ctx, q, words, prefix)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("searching articles: %w", err)
+	}
+	if err := s.resolveSnippets(ctx, hits, q.Locale); err != nil {
+		return nil, err
+	}
+	if len(hits) == 0 && !q.NoGap {
+		if err := s.recordGap(ctx, strings.Join(words, " "), q.Audience, q.Locale); err != nil {
+			// A lost gap costs a statistic, not the search.
+			s.log.Warn("recording a content gap failed", "err", err)
+		}
+	}
+	return hits, nil
+}
+
+// visibility is the SQL condition and arguments for the viewer's audiences and locale.
+func visibility(q Query) (string, []any) {
+	sees := q.Audience.Sees()
+	cond := "v.audience IN (" + store.Placeholders(len(sees)) + ")"
+	var args []any
+	for _, a := range sees {
+		args = append(args, string(a))
+	}
+	if q.Locale != "" {
+		cond += " AND a.locale IN (?, ?)"
+		args = append(args, q.Locale, language(q.Locale))
+	}
+	return cond, args
+}
+
+// searchSQLite ranks with bm25 (title ten times the body) over kb_search,
+// porter-stemmed. The last word is matched as itself (stemmed) or as any of
+// the whole words it begins, read from the unstemmed kb_words vocabulary:
+// "shipp" becomes ("shipp" OR "shipped" OR "shipping"), each then stemmed.
+func (s *Service) searchSQLite(ctx context.Context, q Query, words []string, prefix bool) ([]Hit, error) {
+	parts := make([]string, 0, len(words))
+	for _, w := range words[:len(words)-1] {
+		parts = append(parts, `"`+w+`"`)
+	}
+	last := words[len(words)-1]
+	alts := []string{`"` + last + `"`}
+	if prefix && len(last) >= 2 {
+		rows, err := s.db.Query(ctx, "SELECT term FROM kb_words_vocab WHERE term > ? AND term < ? LIMIT ?", last, last+"\U0010FFFF", maxExpansions)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var t string
+			if err := rows.Scan(&t); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			alts = append(alts, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	parts = append(parts, "("+strings.Join(alts, " OR ")+")")
+	match := strings.Join(parts, " AND ")
+	cond, args := visibility(q)
+	// Ranking first, snippets only for the page: snippet() reads and
+	// tokenizes each document again, which over every match would cost more
+	// than the search.
+	query := `WITH top AS (
+		SELECT kb_search.rowid AS vid, bm25(kb_search, 10.0, 1.0) AS rank
+		FROM kb_search JOIN kb_article_versions v ON v.id = kb_search.rowid JOIN kb_articles a ON a.id = v.article_id
+		WHERE kb_search MATCH ? AND ` + cond + `
+		ORDER BY rank LIMIT ?)
+	SELECT v.article_id, a.slug, a.locale, v.version, v.title, v.category, v.audience, top.rank,
+		highlight(kb_search, 0, char(1), char(2)), snippet(kb_search, 1, char(1), char(2), '…', 24)
+	FROM top JOIN kb_search ON kb_search.rowid = top.vid JOIN kb_article_versions v ON v.id = top.vid JOIN kb_articles a ON a.id = v.article_id
+	WHERE kb_search MATCH ?
+	ORDER BY top.rank, v.article_id`
+	all := append(append([]any{match}, args...), q.Limit, match)
+	rows, err := s.db.Query(ctx, query, all...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	hits := []Hit{}
+	for rows.Next() {
+		var h Hit
+		var title, snip string
+		if err := rows.Scan(&h.ArticleID, &h.Slug, &h.Locale, &h.Version, &h.Title, &h.Category, &h.Audience, &h.Rank, &title, &snip); err != nil {
+			return nil, err
+		}
+		h.Rank = -h.Rank // bm25 is lower for better matches
+		h.TitleHTML, h.Snippet = template.HTML(title), template.HTML(snip)
+		hits = append(hits, h)
+	}
+	return hits, rows.Err()
+}
+
+// headlineOptions mark matches with \x01 and \x02 (escaped and replaced by
+// <mark> in Go, because ts_headline does not escape the document).
+const titleHeadlineOptions = "HighlightAll=true, StartSel=\"\x01\", StopSel=\"\x02\""
+
+const headlineOptions = "StartSel=\"\x01\", StopSel=\"\x02\", MaxWords=24, MinWords=10, ShortWord=2, MaxFragments=2, FragmentDelimiter=\" … \""
+
+// searchPostgres ranks with ts_rank over the generated tsvector (title A,
+// body B, normalized by length) through the partial GIN index. Words go in
+// through plainto_tsquery('english'), which stems them and cannot fail on
+// any input; the last word is also a 'simple' prefix query.
+func (s *Service) searchPostgres(ctx context.Context, q Query, words []string, prefix bool) ([]Hit, error) {
+	var tsq []string
+	var args []any
+	if len(words) > 1 {
+		tsq, args = append(tsq, "plainto_tsquery('english', ?)"), append(args, strings.Join(words[:len(words)-1], " "))
+	}
+	last := words[len(words)-1]
+	if prefix && len(last) >= 2 {
+		tsq, args = append(tsq, "(plainto_tsquery('english', ?) || to_tsquery('simple', ?))"), append(args, last, last+":*")
+	} else {
+		tsq, args = append(tsq, "plainto_tsquery('english', ?)"), append(args, last)
+	}
+	cond, vargs := visibility(q)
+	query := `WITH q AS (SELECT ` + strings.Join(tsq, " && ") + ` AS q),
+	top AS (
+		SELECT v.id, ts_rank(v.search, q.q, 1) AS rank
+		FROM kb_article_versions v JOIN kb_articles a ON a.id = v.article_id, q
+		WHERE v.status = 'published' AND v.search @@ q.q AND ` + cond + `
+		ORDER BY rank DESC, v.id LIMIT ?)
+	SELECT v.article_id, a.slug, a.locale, v.version, v.title, v.category, v.audience, top.rank,
+		ts_headline('english', v.title, q.q, ?), ts_headline('english', v.search_body, q.q, ?)
+	FROM top JOIN kb_article_versions v ON v.id = top.id JOIN kb_articles a ON a.id = v.article_id, q
+	ORDER BY top.rank DESC, v.id`
+	all := append(append(args, vargs...), q.Limit, titleHeadlineOptions, headlineOptions)
+	rows, err := s.db.Query(ctx, query, all...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	hits := []Hit{}
+	for rows.Next() {
+		var h Hit
+		var title, snip string
+		if err := rows.Scan(&h.ArticleID, &h.Slug, &h.Locale, &h.Version, &h.Title, &h.Category, &h.Audience, &h.Rank, &title, &snip); err != nil {
+			return nil, err
+		}
+		h.TitleHTML, h.Snippet = template.HTML(title), template.HTML(snip)
+		hits = append(hits, h)
+	}
+	return hits, rows.Err()
+}
+
+// resolveSnippets turns the raw marked title and snippet of each hit into
+// escaped HTML with <mark>, fact tags replaced by their current values
+// (the index keeps the tags, so a snippet never shows an old value).
+func (s *Service) resolveSnippets(ctx context.Context, hits []Hit, locale string) error {
+	var names []string
+	for _, h := range hits {
+		names = append(names, tagNames(string(h.Snippet))...)
+		names = append(names, tagNames(string(h.TitleHTML))...)
+	}
+	vals, err := s.resolveFacts(ctx, s.db, names, locale)
+	if err != nil {
+		return err
+	}
+	for i := range hits {
+		hits[i].TitleHTML = markedHTML(string(hits[i].TitleHTML), vals)
+		hits[i].Snippet = markedHTML(trimPartialTags(string(hits[i].Snippet)), vals)
+	}
+	return nil
+}
+
+// trimPartialTags drops a fact tag cut in half at either end of a snippet.
+func trimPartialTags(s string) string {
+	if i := strings.LastIndex(s, "{{"); i >= 0 && !strings.Contains(s[i:], "}}") {
+		s = s[:i] + "…"
+	}
+	if i := strings.Index(s, "}}"); i >= 0 && !strings.Contains(s[:i], "{{") {
+		s = "…" + s[i+2:]
+	}
+	return s
+}
+
+// markedHTML escapes s, replaces fact tags with values, and turns the
+// \x01/\x02 marks into balanced <mark> elements.
+func markedHTML(s string, vals map[string]FactValue) template.HTML {
+	s = factTag.ReplaceAllStringFunc(s, func(tag string) string {
+		n := stripMarks(factTag.FindStringSubmatch(tag)[1])
+		if v, ok := vals[n]; ok {
+			return v.Value
+		}
+		return missingFact(n)
+	})
+	var b strings.Builder
+	open := false
+	start := 0
+	flush := func(end int) { b.WriteString(html.EscapeString(s[start:end])) }
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\x01':
+			flush(i)
+			if !open {
+				b.WriteString("<mark>")
+				open = true
+			}
+			start = i + 1
+		case '\x02':
+			flush(i)
+			if open {
+				b.WriteString("</mark>")
+				open = false
+			}
+			start = i + 1
+		}
+	}
+	flush(len(s))
+	if open {
+		b.WriteString("</mark>")
+	}
+	return template.HTML(b.String())
+}
+
+// Gap is a search that found nothing, counted per query, audience and locale.
+type Gap struct {
+	Query     string    `json:"query"`
+	Audience  Audience  `json:"audience"`
+	Locale    string    `json:"locale"`
+	Searches  int64     `json:"searches"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+func (s *Service) recordGap(ctx context.Context, query string, audience Audience, locale string) error {
+	now := s.now().UnixMicro()
+	return s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO kb_gaps (query, audience, locale, searches, first_seen, last_seen) VALUES (?, ?, ?, 1, ?, ?)
+			ON CONFLICT (query, audience, locale) DO UPDATE SET searches = kb_gaps.searches + 1, last_seen = excluded.last_seen`,
+			query, string(audience), locale, now, now)
+		return err
+	})
+}
+
+// GapFilter narrows Gaps.
+type GapFilter struct {
+	Since    time.Time // last seen at or after
+	Audience Audience
+	Locale   string
+	Limit    int // default 100, at most 1000
+}
+
+// Gaps lists the searches that found nothing, most frequent first.
+func (s *Service) Gaps(ctx context.Context, f GapFilter) ([]Gap, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	where, args := []string{"last_seen >= ?"}, []any{f.Since.UnixMicro()}
+	if f.Audience != "" {
+		where, args = append(where, "audience = ?"), append(args, string(f.Audience))
+	}
+	if f.Locale != "" {
+		where, args = append(where, "locale = ?"), append(args, f.Locale)
+	}
+	rows, err := s.db.Query(ctx, "SELECT query, audience, locale, searches, first_seen, last_seen FROM kb_gaps WHERE "+
+		strings.Join(where, " AND ")+" ORDER BY searches DESC, last_seen DESC, query LIMIT ?", append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("listing content gaps: %w", err)
+	}
+	defer rows.Close()
+	out := []Gap{}
+	for rows.Next() {
+		var g Gap
+		var first, last int64
+		if err := rows.Scan(&g.Query, &g.Audience, &g.Locale, &g.Searches, &first, &last); err != nil {
+			return nil, err
+		}
+		g.FirstSeen, g.LastSeen = micros(first), micros(last)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}

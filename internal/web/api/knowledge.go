@@ -1,0 +1,626 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/touchpoint-hub/touchpoint/internal/errs"
+	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/knowledge"
+	"github.com/touchpoint-hub/touchpoint/internal/web/problem"
+)
+
+// The knowledge base: articles and facts with versions, search, content
+// gaps, citations and the consistency report. Handlers decode and call
+// internal/knowledge; the lifecycle rules live there.
+
+// versionParam reads the {version} path value.
+func versionParam(r *http.Request) (int, error) {
+	v, err := strconv.Atoi(r.PathValue("version"))
+	if err != nil || v < 1 {
+		return 0, &problem.Status{Code: http.StatusNotFound, Detail: "no such version: " + r.PathValue("version")}
+	}
+	return v, nil
+}
+
+// intQuery reads an optional positive integer query parameter.
+func intQuery(r *http.Request, name string) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return 0, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 0 {
+		return 0, errs.Invalidf(name, "must be a non-negative integer")
+	}
+	return v, nil
+}
+
+// timeQuery reads an optional RFC 3339 time query parameter.
+func timeQuery(r *http.Request, name string, def time.Time) (time.Time, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, errs.Invalidf(name, "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
+	}
+	return t, nil
+}
+
+func audienceQuery(r *http.Request, name string, def knowledge.Audience) (knowledge.Audience, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	aud, ok := knowledge.ParseAudience(s)
+	if !ok {
+		return "", errs.Invalidf(name, "must be public, kiosk or agents")
+	}
+	return aud, nil
+}
+
+func actor(r *http.Request) string { return PrincipalFrom(r.Context()).Actor() }
+
+func (a *API) listArticles(w http.ResponseWriter, r *http.Request) {
+	aud, err := audienceQuery(r, "audience", "")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	limit, err := intQuery(r, "limit")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	items, next, err := a.Knowledge.ListArticles(r.Context(), knowledge.ArticleFilter{Locale: q.Get("locale"), Category: q.Get("category"),
+		Audience: aud, Limit: limit, Cursor: q.Get("cursor")})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, list[*knowledge.Article]{Items: items, NextCursor: next})
+}
+
+func (a *API) createArticle(w http.ResponseWriter, r *http.Request) {
+	var spec knowledge.ArticleSpec
+	if err := decode(w, r, maxBody, &spec); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	art, err := a.Knowledge.CreateArticle(r.Context(), spec, actor(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/knowledge/articles/"+art.ID.String())
+	send(w, http.StatusCreated, art)
+}
+
+func (a *API) getArticle(w http.ResponseWriter, r *http.Request) {
+	aid, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	art, err := a.Knowledge.Article(r.Context(), aid)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, art)
+}
+
+// renderedArticle is the published version as the audience sees it, with
+// the citations to record when it is shown to a customer.
+func (a *API) renderedArticle(w http.ResponseWriter, r *http.Request) {
+	aid, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	aud, err := audienceQuery(r, "audience", knowledge.Public)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out, err := a.Knowledge.RenderArticle(r.Context(), aid, aud, r.URL.Query().Get("locale"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, out)
+}
+
+func (a *API) listArticleVersions(w http.ResponseWriter, r *http.Request) {
+	aid, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	vs, err := a.Knowledge.ArticleVersions(r.Context(), aid)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, list[*knowledge.ArticleVersion]{Items: vs})
+}
+
+func (a *API) createArticleDraft(w http.ResponseWriter, r *http.Request) {
+	aid, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var spec knowledge.ArticleSpec
+	if err := decode(w, r, maxBody, &spec); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	v, err := a.Knowledge.NewArticleDraft(r.Context(), aid, spec, actor(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/knowledge/articles/"+aid.String()+"/versions/"+strconv.Itoa(v.Version))
+	send(w, http.StatusCreated, v)
+}
+
+// idAndVersion reads the {id} and {version} path values.
+func idAndVersion(r *http.Request) (id.ID, int, error) {
+	pid, err := pathID(r)
+	if err != nil {
+		return 0, 0, err
+	}
+	v, err := versionParam(r)
+	return pid, v, err
+}
+
+func (a *API) getArticleVersion(w http.ResponseWriter, r *http.Request) {
+	aid, ver, err := idAndVersion(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	v, err := a.Knowledge.ArticleVersion(r.Context(), aid, ver)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, v)
+}
+
+func (a *API) updateArticleDraft(w http.ResponseWriter, r *http.Request) {
+	aid, ver, err := idAndVersion(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var spec knowledge.ArticleSpec
+	if err := decode(w, r, maxBody, &spec); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	v, err := a.Knowledge.UpdateArticleDraft(r.Context(), aid, ver, spec, actor(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, v)
+}
+
+// articleStep runs a lifecycle step (submit, withdraw, publish) and answers
+// with the version as it is now.
+func (a *API) articleStep(step func(*knowledge.Service, *http.Request, id.ID, int, string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		aid, ver, err := idAndVersion(r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		if err := step(a.Knowledge, r, aid, ver, actor(r)); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		v, err := a.Knowledge.ArticleVersion(r.Context(), aid, ver)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		send(w, http.StatusOK, v)
+	}
+}
+
+func submitArticle(k *knowledge.Service, r *http.Request, aid id.ID, v int, who string) error {
+	return k.SubmitArticle(r.Context(), aid, v, who)
+}
+func withdrawArticle(k *knowledge.Service, r *http.Request, aid id.ID, v int, who string) error {
+	return k.WithdrawArticle(r.Context(), aid, v, who)
+}
+func publishArticle(k *knowledge.Service, r *http.Request, aid id.ID, v int, who string) error {
+	return k.PublishArticle(r.Context(), aid, v, who)
+}
+
+// diffVersions reads ?from= and ?to=, both required.
+func diffVersions(r *http.Request) (int, int, error) {
+	from, err := intQuery(r, "from")
+	if err != nil {
+		return 0, 0, err
+	}
+	to, err := intQuery(r, "to")
+	if err != nil {
+		return 0, 0, err
+	}
+	if from == 0 {
+		return 0, 0, errs.Invalidf("from", "is required: the older version's number")
+	}
+	if to == 0 {
+		return 0, 0, errs.Invalidf("to", "is required: the newer version's number")
+	}
+	return from, to, nil
+}
+
+func (a *API) diffArticle(w http.ResponseWriter, r *http.Request) {
+	aid, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	from, to, err := diffVersions(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	d, err := a.Knowledge.DiffArticle(r.Context(), aid, from, to)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, d)
+}
+
+func (a *API) articleHistory(w http.ResponseWriter, r *http.Request) {
+	aid, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	evs, err := a.Knowledge.ArticleHistory(r.Context(), aid)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, list[knowledge.Event]{Items: evs})
+}
+
+func (a *API) listFacts(w http.ResponseWriter, r *http.Request) {
+	limit, err := intQuery(r, "limit")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	items, next, err := a.Knowledge.ListFacts(r.Context(), knowledge.FactFilter{Prefix: q.Get("prefix"), Limit: limit, Cursor: q.Get("cursor")})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, list[*knowledge.Fact]{Items: items, NextCursor: next})
+}
+
+func (a *API) createFact(w http.ResponseWriter, r *http.Request) {
+	var spec knowledge.FactSpec
+	if err := decode(w, r, maxBody, &spec); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	f, err := a.Knowledge.CreateFact(r.Context(), spec, actor(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/knowledge/facts/"+f.ID.String())
+	send(w, http.StatusCreated, f)
+}
+
+func (a *API) getFact(w http.ResponseWriter, r *http.Request) {
+	fid, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	f, err := a.Knowledge.Fact(r.Context(), fid)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, f)
+}
+
+func (a *API) listFactVersions(w http.ResponseWriter, r *http.Request) {
+	fid, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	vs, err := a.Knowledge.FactVersions(r.Context(), fid)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, list[*knowledge.FactVersion]{Items: vs})
+}
+
+func (a *API) createFactDraft(w http.ResponseWriter, r *http.Request) {
+	fid, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var spec knowledge.FactSpec
+	if err := decode(w, r, maxBody, &spec); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	v, err := a.Knowledge.NewFactDraft(r.Context(), fid, spec, actor(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/knowledge/facts/"+fid.String()+"/versions/"+strconv.Itoa(v.Version))
+	send(w, http.StatusCreated, v)
+}
+
+func (a *API) getFactVersion(w http.ResponseWriter, r *http.Request) {
+	fid, ver, err := idAndVersion(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	v, err := a.Knowledge.FactVersion(r.Context(), fid, ver)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, v)
+}
+
+func (a *API) updateFactDraft(w http.ResponseWriter, r *http.Request) {
+	fid, ver, err := idAndVersion(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var spec knowledge.FactSpec
+	if err := decode(w, r, maxBody, &spec); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	v, err := a.Knowledge.UpdateFactDraft(r.Context(), fid, ver, spec, actor(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, v)
+}
+
+func (a *API) factStep(step func(*knowledge.Service, *http.Request, id.ID, int, string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		fid, ver, err := idAndVersion(r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		if err := step(a.Knowledge, r, fid, ver, actor(r)); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		v, err := a.Knowledge.FactVersion(r.Context(), fid, ver)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		send(w, http.StatusOK, v)
+	}
+}
+
+func submitFact(k *knowledge.Service, r *http.Request, fid id.ID, v int, who string) error {
+	return k.SubmitFact(r.Context(), fid, v, who)
+}
+func withdrawFact(k *knowledge.Service, r *http.Request, fid id.ID, v int, who string) error {
+	return k.WithdrawFact(r.Context(), fid, v, who)
+}
+func publishFact(k *knowledge.Service, r *http.Request, fid id.ID, v int, who string) error {
+	return k.PublishFact(r.Context(), fid, v, who)
+}
+
+func (a *API) diffFact(w http.ResponseWriter, r *http.Request) {
+	fid, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	from, to, err := diffVersions(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	d, err := a.Knowledge.DiffFact(r.Context(), fid, from, to)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, d)
+}
+
+func (a *API) factHistory(w http.ResponseWriter, r *http.Request) {
+	fid, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	evs, err := a.Knowledge.FactHistory(r.Context(), fid)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, list[knowledge.Event]{Items: evs})
+}
+
+// factCitations lists who was given the fact: by default any version other
+// than the published one in the last 30 days (whom to correct).
+func (a *API) factCitations(w http.ResponseWriter, r *http.Request) {
+	fid, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	ver, err := intQuery(r, "version")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	since, err := timeQuery(r, "since", time.Now().AddDate(0, 0, -30))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	f, err := a.Knowledge.Fact(r.Context(), fid)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	cs, err := a.Knowledge.WhoGotFact(r.Context(), f.Name, ver, since)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, list[knowledge.Citation]{Items: cs})
+}
+
+type citeRequest struct {
+	InteractionID id.ID           `json:"interaction_id"`
+	Cites         []knowledge.Ref `json:"cites"`
+}
+
+func (a *API) createCitations(w http.ResponseWriter, r *http.Request) {
+	var req citeRequest
+	if err := decode(w, r, maxBody, &req); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if req.InteractionID == 0 {
+		a.fail(w, r, errs.Invalidf("interaction_id", "is required"))
+		return
+	}
+	if len(req.Cites) == 0 || len(req.Cites) > 100 {
+		a.fail(w, r, errs.Invalidf("cites", "must list 1 to 100 articles or facts"))
+		return
+	}
+	if err := a.Knowledge.Cite(r.Context(), req.InteractionID, req.Cites); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	cs, err := a.Knowledge.Citations(r.Context(), req.InteractionID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusCreated, list[knowledge.Citation]{Items: cs})
+}
+
+func (a *API) searchKnowledge(w http.ResponseWriter, r *http.Request) {
+	aud, err := audienceQuery(r, "audience", knowledge.Public)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	limit, err := intQuery(r, "limit")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	hits, err := a.Knowledge.Search(r.Context(), knowledge.Query{Text: q.Get("q"), Audience: aud, Locale: q.Get("locale"),
+		Limit: limit, NoGap: q.Get("partial") == "true"})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, list[knowledge.Hit]{Items: hits})
+}
+
+func (a *API) listGaps(w http.ResponseWriter, r *http.Request) {
+	aud, err := audienceQuery(r, "audience", "")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	since, err := timeQuery(r, "since", time.Now().AddDate(0, 0, -30))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	limit, err := intQuery(r, "limit")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	gaps, err := a.Knowledge.Gaps(r.Context(), knowledge.GapFilter{Since: since, Audience: aud, Locale: r.URL.Query().Get("locale"), Limit: limit})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, list[knowledge.Gap]{Items: gaps})
+}
+
+func (a *API) consistencyReport(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	from, err := timeQuery(r, "from", now.AddDate(0, 0, -7))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	to, err := timeQuery(r, "to", now)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	items, err := a.Knowledge.Consistency(r.Context(), from, to)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, list[knowledge.Inconsistency]{Items: items})
+}
+
+type renderRequest struct {
+	Text   string `json:"text"`
+	Locale string `json:"locale"`
+}
+
+type renderResponse struct {
+	Text  string          `json:"text"`
+	Cites []knowledge.Ref `json:"cites"`
+}
+
+// renderFacts fills the facts of a reply or template text.
+func (a *API) renderFacts(w http.ResponseWriter, r *http.Request) {
+	var req renderRequest
+	if err := decode(w, r, maxBody, &req); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	text, refs, err := a.Knowledge.RenderFacts(r.Context(), req.Text, req.Locale)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if refs == nil {
+		refs = []knowledge.Ref{}
+	}
+	send(w, http.StatusOK, renderResponse{Text: text, Cites: refs})
+}
