@@ -173,7 +173,7 @@ func (s *Service) NewArticleDraft(ctx context.Context, articleID id.ID, spec Art
 		} else if open != 0 {
 			return errs.Conflictf("article %s has version %d open already; edit or publish that one", articleID, open)
 		}
-		latest, err := articleVersionTx(ctx, tx, articleID, 0)
+		latest, err := articleVersions.oneTx(ctx, tx, articleID, 0)
 		if err != nil {
 			return err
 		}
@@ -202,7 +202,7 @@ func (s *Service) UpdateArticleDraft(ctx context.Context, articleID id.ID, versi
 		if err := lockParent(ctx, tx, articleKind, articleID, now); err != nil {
 			return err
 		}
-		v, err := articleVersionTx(ctx, tx, articleID, version)
+		v, err := articleVersions.oneTx(ctx, tx, articleID, version)
 		if err != nil {
 			return err
 		}
@@ -258,55 +258,14 @@ func scanArticleVersion(row interface{ Scan(...any) error }) (*ArticleVersion, e
 	return &v, nil
 }
 
-// articleVersionTx reads a version; version 0 means the latest.
-func articleVersionTx(ctx context.Context, tx *store.Tx, articleID id.ID, version int) (*ArticleVersion, error) {
-	q := "SELECT " + articleVersionColumns + " FROM kb_article_versions WHERE article_id = ? AND version = ?"
-	args := []any{articleID, version}
-	if version == 0 {
-		q = "SELECT " + articleVersionColumns + " FROM kb_article_versions WHERE article_id = ? ORDER BY version DESC LIMIT 1"
-		args = args[:1]
-	}
-	v, err := scanArticleVersion(tx.QueryRow(ctx, q, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.NotFoundf("article %s version %d", articleID, version)
-	}
-	return v, err
-}
-
 // ArticleVersion reads one version.
 func (s *Service) ArticleVersion(ctx context.Context, articleID id.ID, version int) (*ArticleVersion, error) {
-	v, err := scanArticleVersion(s.db.QueryRow(ctx, "SELECT "+articleVersionColumns+" FROM kb_article_versions WHERE article_id = ? AND version = ?", articleID, version))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.NotFoundf("article %s version %d", articleID, version)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading article version: %w", err)
-	}
-	return v, nil
+	return articleVersions.one(ctx, s.db, articleID, version)
 }
 
 // ArticleVersions lists every version of an article, newest first.
 func (s *Service) ArticleVersions(ctx context.Context, articleID id.ID) ([]*ArticleVersion, error) {
-	rows, err := s.db.Query(ctx, "SELECT "+articleVersionColumns+" FROM kb_article_versions WHERE article_id = ? ORDER BY version DESC", articleID)
-	if err != nil {
-		return nil, fmt.Errorf("listing article versions: %w", err)
-	}
-	defer rows.Close()
-	out := []*ArticleVersion{}
-	for rows.Next() {
-		v, err := scanArticleVersion(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, errs.NotFoundf("article %s", articleID)
-	}
-	return out, nil
+	return articleVersions.all(ctx, s.db, articleID)
 }
 
 // Article reads an article with its published and open versions.

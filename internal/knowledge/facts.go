@@ -2,8 +2,6 @@ package knowledge
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -136,7 +134,7 @@ func (s *Service) NewFactDraft(ctx context.Context, factID id.ID, spec FactSpec,
 		} else if open != 0 {
 			return errs.Conflictf("fact %s has version %d open already; edit or publish that one", factID, open)
 		}
-		latest, err := factVersionTx(ctx, tx, factID, 0)
+		latest, err := factVersions.oneTx(ctx, tx, factID, 0)
 		if err != nil {
 			return err
 		}
@@ -175,7 +173,7 @@ func (s *Service) UpdateFactDraft(ctx context.Context, factID id.ID, version int
 		if err := lockParent(ctx, tx, factKind, factID, now); err != nil {
 			return err
 		}
-		v, err := factVersionTx(ctx, tx, factID, version)
+		v, err := factVersions.oneTx(ctx, tx, factID, version)
 		if err != nil {
 			return err
 		}
@@ -230,54 +228,14 @@ func scanFactVersion(row interface{ Scan(...any) error }) (*FactVersion, error) 
 	return &v, nil
 }
 
-func factVersionTx(ctx context.Context, tx *store.Tx, factID id.ID, version int) (*FactVersion, error) {
-	q := "SELECT " + factVersionColumns + " FROM kb_fact_versions WHERE fact_id = ? AND version = ?"
-	args := []any{factID, version}
-	if version == 0 {
-		q = "SELECT " + factVersionColumns + " FROM kb_fact_versions WHERE fact_id = ? ORDER BY version DESC LIMIT 1"
-		args = args[:1]
-	}
-	v, err := scanFactVersion(tx.QueryRow(ctx, q, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.NotFoundf("fact %s version %d", factID, version)
-	}
-	return v, err
-}
-
 // FactVersion reads one version of a fact.
 func (s *Service) FactVersion(ctx context.Context, factID id.ID, version int) (*FactVersion, error) {
-	v, err := scanFactVersion(s.db.QueryRow(ctx, "SELECT "+factVersionColumns+" FROM kb_fact_versions WHERE fact_id = ? AND version = ?", factID, version))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.NotFoundf("fact %s version %d", factID, version)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading fact version: %w", err)
-	}
-	return v, nil
+	return factVersions.one(ctx, s.db, factID, version)
 }
 
 // FactVersions lists every version of a fact, newest first.
 func (s *Service) FactVersions(ctx context.Context, factID id.ID) ([]*FactVersion, error) {
-	rows, err := s.db.Query(ctx, "SELECT "+factVersionColumns+" FROM kb_fact_versions WHERE fact_id = ? ORDER BY version DESC", factID)
-	if err != nil {
-		return nil, fmt.Errorf("listing fact versions: %w", err)
-	}
-	defer rows.Close()
-	out := []*FactVersion{}
-	for rows.Next() {
-		v, err := scanFactVersion(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, errs.NotFoundf("fact %s", factID)
-	}
-	return out, nil
+	return factVersions.all(ctx, s.db, factID)
 }
 
 // Fact reads a fact with its published and open versions.

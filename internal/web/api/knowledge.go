@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -180,68 +181,17 @@ func idAndVersion(r *http.Request) (id.ID, int, error) {
 }
 
 func (a *API) getArticleVersion(w http.ResponseWriter, r *http.Request) {
-	aid, ver, err := idAndVersion(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	v, err := a.Knowledge.ArticleVersion(r.Context(), aid, ver)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	send(w, http.StatusOK, v)
+	getVersion(a, w, r, a.Knowledge.ArticleVersion)
 }
 
 func (a *API) updateArticleDraft(w http.ResponseWriter, r *http.Request) {
-	aid, ver, err := idAndVersion(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	var spec knowledge.ArticleSpec
-	if err := decode(w, r, maxBody, &spec); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	v, err := a.Knowledge.UpdateArticleDraft(r.Context(), aid, ver, spec, actor(r))
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	send(w, http.StatusOK, v)
+	updateDraft(a, w, r, a.Knowledge.UpdateArticleDraft)
 }
 
 // articleStep runs a lifecycle step (submit, withdraw, publish) and answers
 // with the version as it is now.
-func (a *API) articleStep(step func(*knowledge.Service, *http.Request, id.ID, int, string) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		aid, ver, err := idAndVersion(r)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		if err := step(a.Knowledge, r, aid, ver, actor(r)); err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		v, err := a.Knowledge.ArticleVersion(r.Context(), aid, ver)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		send(w, http.StatusOK, v)
-	}
-}
-
-func submitArticle(k *knowledge.Service, r *http.Request, aid id.ID, v int, who string) error {
-	return k.SubmitArticle(r.Context(), aid, v, who)
-}
-func withdrawArticle(k *knowledge.Service, r *http.Request, aid id.ID, v int, who string) error {
-	return k.WithdrawArticle(r.Context(), aid, v, who)
-}
-func publishArticle(k *knowledge.Service, r *http.Request, aid id.ID, v int, who string) error {
-	return k.PublishArticle(r.Context(), aid, v, who)
+func (a *API) articleStep(step func(*knowledge.Service, context.Context, id.ID, int, string) error) http.HandlerFunc {
+	return versionStep(a, step, (*knowledge.Service).ArticleVersion)
 }
 
 // diffVersions reads ?from= and ?to=, both required.
@@ -375,66 +325,15 @@ func (a *API) createFactDraft(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) getFactVersion(w http.ResponseWriter, r *http.Request) {
-	fid, ver, err := idAndVersion(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	v, err := a.Knowledge.FactVersion(r.Context(), fid, ver)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	send(w, http.StatusOK, v)
+	getVersion(a, w, r, a.Knowledge.FactVersion)
 }
 
 func (a *API) updateFactDraft(w http.ResponseWriter, r *http.Request) {
-	fid, ver, err := idAndVersion(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	var spec knowledge.FactSpec
-	if err := decode(w, r, maxBody, &spec); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	v, err := a.Knowledge.UpdateFactDraft(r.Context(), fid, ver, spec, actor(r))
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	send(w, http.StatusOK, v)
+	updateDraft(a, w, r, a.Knowledge.UpdateFactDraft)
 }
 
-func (a *API) factStep(step func(*knowledge.Service, *http.Request, id.ID, int, string) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		fid, ver, err := idAndVersion(r)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		if err := step(a.Knowledge, r, fid, ver, actor(r)); err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		v, err := a.Knowledge.FactVersion(r.Context(), fid, ver)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		send(w, http.StatusOK, v)
-	}
-}
-
-func submitFact(k *knowledge.Service, r *http.Request, fid id.ID, v int, who string) error {
-	return k.SubmitFact(r.Context(), fid, v, who)
-}
-func withdrawFact(k *knowledge.Service, r *http.Request, fid id.ID, v int, who string) error {
-	return k.WithdrawFact(r.Context(), fid, v, who)
-}
-func publishFact(k *knowledge.Service, r *http.Request, fid id.ID, v int, who string) error {
-	return k.PublishFact(r.Context(), fid, v, who)
+func (a *API) factStep(step func(*knowledge.Service, context.Context, id.ID, int, string) error) http.HandlerFunc {
+	return versionStep(a, step, (*knowledge.Service).FactVersion)
 }
 
 func (a *API) diffFact(w http.ResponseWriter, r *http.Request) {
@@ -623,4 +522,60 @@ func (a *API) renderFacts(w http.ResponseWriter, r *http.Request) {
 		refs = []knowledge.Ref{}
 	}
 	send(w, http.StatusOK, renderResponse{Text: text, Cites: refs})
+}
+
+// Articles and facts are versioned alike; these serve both.
+
+func getVersion[V any](a *API, w http.ResponseWriter, r *http.Request, read func(context.Context, id.ID, int) (*V, error)) {
+	pid, ver, err := idAndVersion(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	v, err := read(r.Context(), pid, ver)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, v)
+}
+
+func updateDraft[V, S any](a *API, w http.ResponseWriter, r *http.Request, update func(context.Context, id.ID, int, S, string) (*V, error)) {
+	pid, ver, err := idAndVersion(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var spec S
+	if err := decode(w, r, maxBody, &spec); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	v, err := update(r.Context(), pid, ver, spec, actor(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, v)
+}
+
+func versionStep[V any](a *API, step func(*knowledge.Service, context.Context, id.ID, int, string) error,
+	read func(*knowledge.Service, context.Context, id.ID, int) (*V, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		pid, ver, err := idAndVersion(r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		if err := step(a.Knowledge, r.Context(), pid, ver, actor(r)); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		v, err := read(a.Knowledge, r.Context(), pid, ver)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		send(w, http.StatusOK, v)
+	}
 }
