@@ -20,6 +20,7 @@ const usage = `tpbench — load generator for Touchpoint benchmarks
   tpbench sse       --url URL --token TOKEN --contact-point ID [--conns 5000] [--rounds 5]
   tpbench route     --url URL --token ADMIN_TOKEN [--agents 20] [--rate 200] [--duration 20s]
   tpbench webhook   --url URL --contact-point ID --auth-token TOKEN [--account-sid AC…] [--public-url URL] [--conns 16] [--duration 20s]
+  tpbench help      --url URL [--conns 4] [--requests 4000] [--slugs a,b,c]
 `
 
 func main() {
@@ -52,6 +53,8 @@ func main() {
 		err = routeBench(args)
 	case "webhook":
 		err = webhookBench(args)
+	case "help":
+		err = helpBench(args)
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)

@@ -26,6 +26,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/insight"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+	"github.com/touchpoint-hub/touchpoint/internal/kiosk"
 	"github.com/touchpoint-hub/touchpoint/internal/knowledge"
 	"github.com/touchpoint-hub/touchpoint/internal/outbox"
 	"github.com/touchpoint-hub/touchpoint/internal/routing"
@@ -34,6 +35,8 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/web"
 	"github.com/touchpoint-hub/touchpoint/internal/web/api"
 	"github.com/touchpoint-hub/touchpoint/internal/web/desk"
+	"github.com/touchpoint-hub/touchpoint/internal/web/help"
+	kioskweb "github.com/touchpoint-hub/touchpoint/internal/web/kiosk"
 	"github.com/touchpoint-hub/touchpoint/internal/web/ratelimit"
 	"github.com/touchpoint-hub/touchpoint/internal/webhook"
 )
@@ -51,6 +54,7 @@ type Services struct {
 	WebChat       *webchat.Service
 	Webhooks      *webhook.Service
 	Knowledge     *knowledge.Service
+	Kiosk         *kiosk.Service
 	Outbox        *outbox.Service
 	Mail          *mailbox.Service
 	Messaging     *messaging.Service
@@ -118,6 +122,7 @@ func NewServicesWith(db *store.DB, region string, b bus.Bus, log *slog.Logger) *
 	interactions.OnRecorded(s.Routing.RouteContacts)
 	s.Routing.SetCalendars(s.Cases.BusinessHours)
 	s.Routing.SetWriteHook(s.Webhooks.RoutingEvents)
+	s.Kiosk = kiosk.NewService(db, s.ContactPoints, customers, interactions, s.Cases, s.Routing, s.Knowledge, log)
 	return s
 }
 
@@ -151,8 +156,12 @@ func (s *Services) Handler(log *slog.Logger, limits Limits) http.Handler {
 	}
 	d := &desk.Desk{Log: log, Access: s.Access, Customers: s.Customers, Interactions: s.Interactions, Cases: s.Cases,
 		ContactPoints: s.ContactPoints, Insight: s.Insight, Routing: s.Routing, Bus: s.Bus, IsDemo: s.isDemo, Mail: s.Mail,
-		Outbox: s.Outbox, Webhooks: s.Webhooks}
-	return web.New(log, reg, s.DB.Ping, a, events, d, chatHandler(s, log), hooks).Handler()
+		Outbox: s.Outbox, Webhooks: s.Webhooks, Knowledge: s.Knowledge}
+	k := &kioskweb.Handler{Log: log, Kiosk: s.Kiosk, Knowledge: s.Knowledge, IsDemo: s.isDemo}
+	// The help center: public pages; votes and contact forms limited per address.
+	hc := help.New(help.Options{Log: log, Knowledge: s.Knowledge, Interactions: s.Interactions, Points: s.ContactPoints,
+		Posts: ratelimit.New(0.2, 10)})
+	return web.New(log, reg, s.DB.Ping, a, events, d, chatHandler(s, log), hooks, k, hc).Handler()
 }
 
 // Serve listens on cfg.Addr until ctx ends, then stops taking new

@@ -80,7 +80,7 @@ func TestKnowledgeAPI(t *testing.T) {
 			scenario{name: "agent may not publish", role: access.Agent, method: "POST", path: k + "/facts/{{fact}}/versions/1/publish", status: 403},
 			scenario{name: "supervisor publishes fact", role: access.Supervisor, method: "POST", path: k + "/facts/{{fact}}/versions/1/publish", status: 200, contains: []string{`"status":"published"`}},
 			scenario{name: "article", role: access.Agent, method: "POST", path: k + "/articles",
-				body: `{"slug":"shipping","title":"Shipping costs","body":"Shipping costs {{fact \"shipping.fee\"}} per order.","category":"delivery","audience":"public"}`,
+				body:   `{"slug":"shipping","title":"Shipping costs","body":"Shipping costs {{fact \"shipping.fee\"}} per order.","category":"delivery","audience":"public"}`,
 				status: 201, save: map[string]string{"art": "id"}},
 			scenario{name: "edit the draft", role: access.Agent, method: "PATCH", path: k + "/articles/{{art}}/versions/1", body: `{"title":"Shipping charges"}`,
 				status: 200, contains: []string{`"title":"Shipping charges"`, `"status":"draft"`}},

@@ -11,6 +11,8 @@ import (
 
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/knowledge"
+	"github.com/touchpoint-hub/touchpoint/internal/richtext"
 	"github.com/touchpoint-hub/touchpoint/internal/store"
 )
 
@@ -112,6 +114,37 @@ func RenderCanned(body string, vars map[string]string) string {
 		}
 		return m
 	})
+}
+
+// PlainChannel tells whether replies on a contact point of this kind are
+// short plain text (SMS, WhatsApp, social messages) rather than rich email.
+func PlainChannel(kind string) bool {
+	switch kind {
+	case "sms", "whatsapp", "social":
+		return true
+	}
+	return false
+}
+
+// RenderCannedFor renders a canned response for a channel: {{fact "name"}}
+// tags first (so that a customer's name can never name a fact), then the
+// variables. Plain channels get the plain text of the rendered Markdown;
+// the others (email) the Markdown itself. It returns the fact versions used,
+// for citing when the reply is sent.
+func RenderCannedFor(ctx context.Context, kb *knowledge.Service, body string, vars map[string]string, locale, channelKind string) (string, []knowledge.Ref, error) {
+	text, refs, err := kb.RenderFacts(ctx, body, locale)
+	if err != nil {
+		return "", nil, err
+	}
+	text = RenderCanned(text, vars)
+	if !PlainChannel(channelKind) {
+		return text, refs, nil
+	}
+	h, _, err := kb.RenderMarkdown(ctx, text, locale)
+	if err != nil {
+		return "", nil, err
+	}
+	return richtext.PlainFromHTML(string(h)), refs, nil
 }
 
 // CannedVars are the variables for a case, customer and agent.

@@ -9,6 +9,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+	"github.com/touchpoint-hub/touchpoint/internal/store"
 )
 
 // Reply is an answer to the customer on a case.
@@ -24,6 +25,9 @@ type Reply struct {
 	// IdempotencyKey makes a resubmitted reply (a double click, a retry)
 	// count once.
 	IdempotencyKey string `json:"idempotency_key"`
+	// Then runs inside the transaction that records the reply (not for a
+	// resubmitted duplicate), so that what the reply cited commits with it.
+	Then func(ctx context.Context, tx *store.Tx, r interaction.Recorded) error `json:"-"`
 }
 
 // DeliveryPending marks a reply on a channel that has no adapter yet: it is
@@ -120,7 +124,7 @@ func (s *Service) Reply(ctx context.Context, actor Actor, caseID id.ID, r Reply)
 	in := interaction.Input{
 		CustomerID: c.CustomerID, ContactPointID: cpID, Kind: replyKind(info.kind), Direction: interaction.Outbound,
 		StaffName: actor.Name, CaseID: &caseID, Subject: r.Subject, Content: body, Reason: c.Reason,
-		Source: "desk", DeliveryStatus: DeliveryPending,
+		Source: "desk", DeliveryStatus: DeliveryPending, Then: r.Then,
 		// The case's clock says when it was answered (SLA targets follow it).
 		OccurredAt: s.now(),
 	}

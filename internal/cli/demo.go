@@ -41,6 +41,9 @@ func printSignIns(w io.Writer, url string, sum *demo.Summary) {
 	if sum.WebChatID != 0 {
 		fmt.Fprintf(w, "\nTry the chat widget: open examples/chat-widget.html?server=%s&contact_point=%s in a browser\n", url, sum.WebChatID)
 	}
+	if sum.KioskID != 0 {
+		fmt.Fprintf(w, "Try the store kiosk: open %s/kiosk/%s (full screen, touch)\n", url, sum.KioskID)
+	}
 	fmt.Fprintln(w)
 }
 

@@ -123,7 +123,9 @@ var catalog = [numContactPoints]cpDef{
 	{cpX, "social", "X @voltmart", true, []string{pre, post}, contactpoint.LowContact,
 		"X account: mentions and direct messages.", map[string]any{"network": "x", "handle": "voltmart"}},
 	{cpWeb, "website", "Web shop voltmart.example", true, []string{pre, buy, post}, contactpoint.LowContact,
-		"The web shop: catalog, cart, checkout, order tracking.", map[string]any{"url": "https://voltmart.example"}},
+		"The web shop: catalog, cart, checkout, order tracking.",
+		// The help center's callback and email forms open cases.
+		map[string]any{"url": "https://voltmart.example", "opens_cases": true}},
 	{cpApp, "mobile_app", "Voltmart app", true, []string{pre, buy, post}, contactpoint.LowContact,
 		"iOS and Android app: shopping, loyalty card, order tracking.", nil},
 	{cpKioskMain, "kiosk", "Kiosk, Main Street store", false, []string{pre, buy}, contactpoint.LowContact,

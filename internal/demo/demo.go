@@ -66,6 +66,8 @@ type Summary struct {
 	SignIns       []SignIn
 	// WebChatID is the web chat whose widget examples/chat-widget.html shows.
 	WebChatID id.ID
+	// KioskID is the store kiosk served at /kiosk/{id}.
+	KioskID id.ID
 }
 
 // SignIns returns the demo users; every password is "demo".
@@ -185,12 +187,23 @@ func Fill(ctx context.Context, s *app.Services, opt Options) (*Summary, error) {
 				return nil, err
 			}
 		}
+		if s.Routing != nil && s.Knowledge != nil {
+			if err := setUpKiosk(ctx, s, cps); err != nil {
+				return nil, err
+			}
+		}
 		// Back to the wall clock: the SLA job finds what is due by now.
 		s.Cases.SetClock(time.Now)
 		if err := catchUpSLA(ctx, s.Cases); err != nil {
 			return nil, err
 		}
 		log.Debug("demo: cases worked", "took", time.Since(began).Round(time.Millisecond))
+	}
+
+	if s.Knowledge != nil {
+		if err := fillKnowledge(ctx, s.Knowledge); err != nil {
+			return nil, err
+		}
 	}
 
 	mark, _ := json.Marshal(map[string]any{"seed": opt.Seed, "customers": opt.Customers, "months": opt.Months,
@@ -241,6 +254,9 @@ func summarize(ctx context.Context, s *app.Services) (*Summary, error) {
 	for _, cp := range cps {
 		if cp.Kind.HasWidget() && !cp.Disabled && sum.WebChatID == 0 {
 			sum.WebChatID = cp.ID
+		}
+		if cp.Kind == "kiosk" && !cp.Disabled && sum.KioskID == 0 {
+			sum.KioskID = cp.ID
 		}
 	}
 	if sum.Cases, sum.OpenCases, err = countCases(ctx, s.DB); err != nil {

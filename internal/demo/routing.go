@@ -53,7 +53,8 @@ func setUpRouting(ctx context.Context, s *app.Services, users map[string]id.ID) 
 		if !ok {
 			continue
 		}
-		p := routing.AgentProfile{Capacity: map[engine.Channel]int{engine.ChannelVoice: 1, engine.ChannelChat: 3, engine.ChannelMessage: 3, engine.ChannelEmail: 5}}
+		// Tasks: callbacks and the store's walk-ins (demo kiosk).
+		p := routing.AgentProfile{Capacity: map[engine.Channel]int{engine.ChannelVoice: 1, engine.ChannelChat: 3, engine.ChannelMessage: 3, engine.ChannelEmail: 5, engine.ChannelTask: 2}}
 		if _, err := s.Routing.SetAgentProfile(ctx, uid, p); err != nil {
 			return fmt.Errorf("routing profile of %s: %w", email, err)
 		}

@@ -94,6 +94,8 @@ type Service struct {
 	db  *store.DB
 	log *slog.Logger
 	now func() time.Time
+	// searchBound overrides defaultRankBound (tests).
+	searchBound int
 }
 
 // NewService builds the service.

@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"html/template"
@@ -18,6 +19,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
 	"github.com/touchpoint-hub/touchpoint/internal/richtext"
 	"github.com/touchpoint-hub/touchpoint/internal/routing"
+	"github.com/touchpoint-hub/touchpoint/internal/store"
 )
 
 // entry is one line of a timeline: an interaction or a note. Its text is
@@ -274,13 +276,39 @@ func (d *Desk) caseSurroundings(r *http.Request, v *viewer, c *cases.Case, cust 
 		return err
 	}
 	vars := cases.CannedVars(c, cust.Name, v.User.Name)
-	type cannedOpt struct{ Name, Body string }
+	// Each canned response comes in the rich form (email) and the plain one
+	// (SMS, WhatsApp); the composer inserts the one for the chosen channel.
+	type cannedOpt struct{ Name, Body, Plain, Cite string }
 	var cannedOpts []cannedOpt
+	locale := customerLocale(cust)
+	// Only the whole page has the composer; a controls refresh skips the
+	// knowledge look-ups.
+	full := r.URL.Query().Get("partial") == "" && d.Knowledge != nil && v.Can(string(access.KnowledgeRead))
 	for _, cr := range canned {
 		if cr.TeamID != nil && !slices.Contains(v.Teams, *cr.TeamID) {
 			continue
 		}
-		cannedOpts = append(cannedOpts, cannedOpt{cr.Name, cases.RenderCanned(cr.Body, vars)})
+		if !full {
+			body := cases.RenderCanned(cr.Body, vars)
+			cannedOpts = append(cannedOpts, cannedOpt{cr.Name, body, body, ""})
+			continue
+		}
+		rich, refs, err := cases.RenderCannedFor(ctx, d.Knowledge, cr.Body, vars, locale, "email")
+		if err != nil {
+			return err
+		}
+		plain, _, err := cases.RenderCannedFor(ctx, d.Knowledge, cr.Body, vars, locale, "sms")
+		if err != nil {
+			return err
+		}
+		cannedOpts = append(cannedOpts, cannedOpt{cr.Name, rich, plain, citeString(refs)})
+	}
+	if full {
+		suggested, err := d.suggestions(ctx, c, cust, items)
+		if err != nil {
+			return err
+		}
+		data["Suggestions"] = suggested
 	}
 	data["OpenOthers"] = openOthers
 	data["AllCases"] = others
@@ -326,10 +354,23 @@ func (d *Desk) reply(w http.ResponseWriter, r *http.Request, v *viewer) {
 			return
 		}
 	}
-	_, err = d.Cases.Reply(r.Context(), v.actor(), caseID, cases.Reply{
+	cites, err := parseCites(r.PostForm["cite"])
+	if err != nil {
+		d.fail(w, r, v, err)
+		return
+	}
+	reply := cases.Reply{
 		ContactPointID: cp, Subject: r.PostFormValue("subject"), Body: r.PostFormValue("body"),
 		Status: r.PostFormValue("status"), IdempotencyKey: r.PostFormValue("idempotency_key"),
-	})
+	}
+	if len(cites) > 0 && d.Knowledge != nil {
+		// The inserted answers are cited in the transaction that records the
+		// reply: a reply never exists without what it cited, nor the reverse.
+		reply.Then = func(ctx context.Context, tx *store.Tx, rec interaction.Recorded) error {
+			return d.Knowledge.CiteTx(ctx, tx, rec.ID, cites)
+		}
+	}
+	_, err = d.Cases.Reply(r.Context(), v.actor(), caseID, reply)
 	if err != nil {
 		d.fail(w, r, v, err)
 		return

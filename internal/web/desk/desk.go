@@ -26,6 +26,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/insight"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+	"github.com/touchpoint-hub/touchpoint/internal/knowledge"
 	"github.com/touchpoint-hub/touchpoint/internal/outbox"
 	"github.com/touchpoint-hub/touchpoint/internal/routing"
 	"github.com/touchpoint-hub/touchpoint/internal/web/ratelimit"
@@ -55,6 +56,8 @@ type Desk struct {
 	// administration. Either may be nil (the pages then say so).
 	Outbox   *outbox.Service
 	Webhooks *webhook.Service
+	// Knowledge backs the knowledge pages and the case page's suggested answers.
+	Knowledge *knowledge.Service
 	// IsDemo tells the sign-in page to show the demo logins.
 	IsDemo func(ctx context.Context) bool
 	// SignIns limits sign-in attempts per client address.
@@ -99,6 +102,7 @@ func (d *Desk) Register(mux *http.ServeMux) {
 	mux.Handle("GET /events", d.page("", d.events))
 	mux.Handle("GET /staffing", d.page(access.ReadStats, d.staffingPage))
 	d.registerMore(mux)
+	d.registerKnowledge(mux)
 	if d.Routing != nil {
 		d.registerWork(mux)
 	}

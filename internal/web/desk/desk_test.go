@@ -512,6 +512,37 @@ func deskRoutes() []deskRoute {
 		{"POST /admin/webhooks/{id}/secret", access.ManageWebhooks, fixed("/admin/webhooks/1/secret"), noForm},
 		{"POST /admin/webhooks/{id}/ping", access.ManageWebhooks, fixed("/admin/webhooks/1/ping"), noForm},
 		{"POST /admin/webhooks/{id}/deliveries/{delivery_id}/replay", access.ManageWebhooks, fixed("/admin/webhooks/1/deliveries/1/replay"), noForm},
+
+		{"GET /knowledge", access.KnowledgeRead, fixed("/knowledge?q=ship&status=published"), nil},
+		{"GET /knowledge/gaps", access.KnowledgeRead, fixed("/knowledge/gaps"), nil},
+		{"GET /knowledge/consistency", access.ManageCases, fixed("/knowledge/consistency"), nil},
+		{"GET /knowledge/articles/new", access.KnowledgeWrite, fixed("/knowledge/articles/new"), nil},
+		{"POST /knowledge/articles", access.KnowledgeWrite, fixed("/knowledge/articles"), func(*fixture) url.Values {
+			return url.Values{"slug": {"forged"}, "locale": {"en"}, "title": {"Forged"}, "body": {"Forged"}, "audience": {"public"}}
+		}},
+		{"GET /knowledge/articles/{id}", access.KnowledgeRead, fixed("/knowledge/articles/1"), nil},
+		{"POST /knowledge/articles/{id}", access.KnowledgeWrite, fixed("/knowledge/articles/1"), func(*fixture) url.Values {
+			return url.Values{"title": {"Forged"}, "body": {"Forged"}, "audience": {"public"}}
+		}},
+		{"POST /knowledge/articles/{id}/versions/{version}/submit", access.KnowledgeWrite, fixed("/knowledge/articles/1/versions/1/submit"), noForm},
+		{"POST /knowledge/articles/{id}/versions/{version}/withdraw", access.KnowledgeWrite, fixed("/knowledge/articles/1/versions/1/withdraw"), noForm},
+		{"POST /knowledge/articles/{id}/versions/{version}/publish", access.KnowledgePublish, fixed("/knowledge/articles/1/versions/1/publish"), noForm},
+		{"GET /knowledge/articles/{id}/diff", access.KnowledgeRead, fixed("/knowledge/articles/1/diff?from=1&to=2"), nil},
+		{"GET /knowledge/facts/new", access.KnowledgeWrite, fixed("/knowledge/facts/new"), nil},
+		{"POST /knowledge/facts", access.KnowledgeWrite, fixed("/knowledge/facts"), func(*fixture) url.Values {
+			return url.Values{"name": {"forged.fact"}, "value": {"Forged"}}
+		}},
+		{"GET /knowledge/facts/{id}", access.KnowledgeRead, fixed("/knowledge/facts/1"), nil},
+		{"POST /knowledge/facts/{id}", access.KnowledgeWrite, fixed("/knowledge/facts/1"), func(*fixture) url.Values {
+			return url.Values{"value": {"Forged"}}
+		}},
+		{"POST /knowledge/facts/{id}/versions/{version}/submit", access.KnowledgeWrite, fixed("/knowledge/facts/1/versions/1/submit"), noForm},
+		{"POST /knowledge/facts/{id}/versions/{version}/withdraw", access.KnowledgeWrite, fixed("/knowledge/facts/1/versions/1/withdraw"), noForm},
+		{"POST /knowledge/facts/{id}/versions/{version}/publish", access.KnowledgePublish, fixed("/knowledge/facts/1/versions/1/publish"), noForm},
+		{"GET /knowledge/facts/{id}/diff", access.KnowledgeRead, fixed("/knowledge/facts/1/diff?from=1&to=2"), nil},
+		{"POST /knowledge/facts/{id}/corrections", access.WriteCases, fixed("/knowledge/facts/1/corrections"), func(*fixture) url.Values {
+			return url.Values{"days": {"30"}}
+		}},
 	}
 }
 
@@ -522,7 +553,7 @@ var routeRE = regexp.MustCompile(`mux\.Handle(?:Func)?\("([A-Z]+ [^"]+)"`)
 // permission and CSRF. A new route fails here until it is added.
 func TestRouteTableIsComplete(t *testing.T) {
 	var registered []string
-	for _, f := range []string{"desk.go", "more.go", "work.go"} {
+	for _, f := range []string{"desk.go", "more.go", "work.go", "knowledge.go"} {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -199,15 +199,7 @@
     });
   }
   wireForms(document);
-  var canned = document.querySelector("[data-canned]");
-  if (canned) canned.addEventListener("change", function () {
-    var ta = document.getElementById("reply-body");
-    if (canned.value && ta) {
-      ta.value = (ta.value ? ta.value + "\n\n" : "") + canned.value;
-      ta.focus();
-    }
-    canned.selectedIndex = 0;
-  });
+  // Canned responses are inserted with the suggested answers (at the end).
   var lastTyping = 0;
   document.querySelectorAll("[data-typing]").forEach(function (ta) {
     ta.addEventListener("input", function () {
@@ -256,4 +248,48 @@
       if (navigator.sendBeacon) navigator.sendBeacon("/cases/" + caseID + "/presence", data);
     });
   }
+})();
+
+// Suggested answers and canned responses: insert the form for the chosen
+// channel (plain text for SMS-like channels) and keep what it cites, sent
+// with the reply as cite fields.
+(function () {
+  var form = document.getElementById("reply-form");
+  var ta = document.getElementById("reply-body");
+  var cites = document.getElementById("reply-cites");
+  if (!form || !ta || !cites) return;
+  var plainKinds = { sms: true, whatsapp: true, social: true };
+  function plainChannel() {
+    var sel = document.getElementById("reply-channel");
+    var opt = sel && sel.options[sel.selectedIndex];
+    return !!(opt && plainKinds[opt.getAttribute("data-kind")]);
+  }
+  function addCites(s) {
+    (s || "").split(" ").forEach(function (tok) {
+      if (!tok || cites.querySelector('input[value="' + tok.replace(/[^a-z0-9:]/gi, "") + '"]')) return;
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "cite";
+      input.value = tok;
+      cites.appendChild(input);
+    });
+  }
+  function insert(rich, plain, cite) {
+    var text = plainChannel() && plain ? plain : rich;
+    if (!text) return;
+    ta.value = (ta.value ? ta.value + "\n\n" : "") + text;
+    addCites(cite);
+    ta.focus();
+  }
+  document.querySelectorAll("[data-insert]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      insert(b.getAttribute("data-text"), b.getAttribute("data-plain"), b.getAttribute("data-refs"));
+    });
+  });
+  var canned = document.querySelector("[data-canned]");
+  if (canned) canned.addEventListener("change", function () {
+    var opt = canned.options[canned.selectedIndex];
+    if (opt && opt.value) insert(opt.value, opt.getAttribute("data-plain"), opt.getAttribute("data-refs"));
+    canned.selectedIndex = 0;
+  });
 })();
