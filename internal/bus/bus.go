@@ -66,6 +66,8 @@ type Bus interface {
 	// PublishAll publishes events in order, sending them to other nodes
 	// together (one round trip on PostgreSQL instead of one per event).
 	PublishAll(ctx context.Context, es []Event) error
+	// Node is the id this bus stamps on the events this node publishes.
+	Node() string
 	// Subscribe returns a subscription to the given topics; it may have none
 	// and get them later with Set.
 	Subscribe(topics ...string) *Subscription

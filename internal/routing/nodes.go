@@ -165,12 +165,7 @@ func (s *Service) leading() bool {
 	return !s.shared() || s.holdsLock.Load()
 }
 
-func (s *Service) node() string {
-	if n, ok := s.bus.(interface{ Node() string }); ok {
-		return n.Node()
-	}
-	return ""
-}
+func (s *Service) node() string { return s.bus.Node() }
 
 // ---- handing a command over ----
 

@@ -2,10 +2,7 @@ package webhook
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/bus"
@@ -88,11 +85,7 @@ var followTopics = []string{"inbox"}
 // loss is logged). The owning packages can close that gap by calling Emit
 // inside their transactions (see the webhooks tag of docs/openapi.yaml).
 func (s *Service) Follow(ctx context.Context, b bus.Bus) {
-	node, err := busNode(ctx, b)
-	if err != nil {
-		s.log.Warn("webhooks: cannot tell this node's bus events; case and routing webhooks are off", "err", err)
-		return
-	}
+	node := b.Node()
 	queue := make(chan bus.Event, 4096)
 	done := make(chan struct{})
 	go func() {
@@ -186,26 +179,3 @@ func (s *Service) fromBus(e bus.Event) Event {
 	return ev
 }
 
-// busNode learns the node id the bus stamps on this node's events, by
-// publishing a probe to a topic of its own.
-func busNode(ctx context.Context, b bus.Bus) (string, error) {
-	var r [8]byte
-	_, _ = rand.Read(r[:])
-	topic := "webhook-probe:" + hex.EncodeToString(r[:])
-	sub := b.Subscribe(topic)
-	defer sub.Close()
-	if err := b.Publish(ctx, bus.Event{Type: "webhook.probe", Topics: []string{topic}}); err != nil {
-		return "", err
-	}
-	select {
-	case e, ok := <-sub.C():
-		if !ok {
-			return "", bus.ErrClosed
-		}
-		return e.Node, nil
-	case <-ctx.Done():
-		return "", ctx.Err()
-	case <-time.After(5 * time.Second):
-		return "", errors.New("the probe event did not come back")
-	}
-}

@@ -523,7 +523,7 @@ func TestFollowWritesThisNodesLiveEvents(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		// Follow subscribes after probing the bus; wait until it listens.
+		// Follow subscribes on its own goroutine; wait until it listens.
 		deadline := time.Now().Add(5 * time.Second)
 		for len(deliveries(t, s, sub.ID)) == 0 {
 			publish("case.note", []string{"inbox", "case:6"}, `{"case_id":"6"}`)
