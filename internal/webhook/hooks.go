@@ -178,4 +178,3 @@ func (s *Service) fromBus(e bus.Event) Event {
 	}
 	return ev
 }
-
