@@ -50,10 +50,14 @@ func benchWords() []string {
 func openBench(b *testing.B) (*knowledge.Service, []string) {
 	words := benchWords()
 	benchOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "kbbench")
-		if err != nil {
-			benchErr = err
-			return
+		// TOUCHPOINT_KB_BENCH_DIR keeps the store between runs (filled once).
+		dir := os.Getenv("TOUCHPOINT_KB_BENCH_DIR")
+		if dir == "" {
+			var err error
+			if dir, err = os.MkdirTemp("", "kbbench"); err != nil {
+				benchErr = err
+				return
+			}
 		}
 		ctx := context.Background()
 		benchDB, benchErr = store.Open(ctx, store.Config{DataDir: dir})
@@ -61,6 +65,10 @@ func openBench(b *testing.B) (*knowledge.Service, []string) {
 			return
 		}
 		benchKB = knowledge.NewService(benchDB, nil)
+		var have int
+		if benchErr = benchDB.QueryRow(ctx, "SELECT COUNT(*) FROM kb_articles").Scan(&have); benchErr != nil || have >= benchArticles {
+			return
+		}
 		r := rand.New(rand.NewPCG(42, 42))
 		zipf := rand.NewZipf(r, 1.1, 1, uint64(len(words)-1))
 		text := func(n int) string {
