@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/access"
+	"github.com/touchpoint-hub/touchpoint/internal/cases"
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/knowledge"
@@ -608,6 +610,16 @@ func (d *Desk) factCorrections(w http.ResponseWriter, r *http.Request, v *viewer
 			continue
 		}
 		done[*c.CaseID] = true
+		// The same correction twice (the button pressed again) is one note.
+		same := fmt.Sprintf("%s version %d. The current answer (version %d)", f.Name, c.C.Version, f.Published.Version)
+		notes, err := d.Cases.Notes(r.Context(), *c.CaseID)
+		if err != nil {
+			d.fail(w, r, v, err)
+			return
+		}
+		if slices.ContainsFunc(notes, func(n *cases.Note) bool { return strings.Contains(n.Body, same) }) {
+			continue
+		}
 		note := fmt.Sprintf("Correction needed: on %s this customer was given %s version %d. The current answer (version %d) is: %s",
 			whenText(c.C.CitedAt), f.Name, c.C.Version, f.Published.Version, f.Published.Value)
 		if _, err := d.Cases.AddNote(r.Context(), v.actor(), *c.CaseID, note); err != nil {

@@ -226,6 +226,10 @@ func TestInsertedAnswerIsCitedWithItsVersions(t *testing.T) {
 		if res := sup.post("/knowledge/facts/"+factID.String()+"/corrections", url.Values{"days": {"30"}}); res.status != http.StatusSeeOther {
 			t.Fatalf("corrections: %d %s", res.status, res.body)
 		}
+		// Pressed again, the button adds nothing: the case has its note.
+		if res := sup.post("/knowledge/facts/"+factID.String()+"/corrections", url.Values{"days": {"30"}}); res.status != http.StatusSeeOther {
+			t.Fatalf("corrections again: %d %s", res.status, res.body)
+		}
 		notes, _ := e.s.Cases.Notes(ctx, f.caseID)
 		if len(notes) != 1 || !strings.Contains(notes[0].Body, "delivery.time version 1") || !strings.Contains(notes[0].Body, "2 working days") {
 			t.Errorf("correction notes: %+v", notes)
