@@ -21,6 +21,7 @@ const usage = `tpbench — load generator for Touchpoint benchmarks
   tpbench route     --url URL --token ADMIN_TOKEN [--agents 20] [--rate 200] [--duration 20s]
   tpbench webhook   --url URL --contact-point ID --auth-token TOKEN [--account-sid AC…] [--public-url URL] [--conns 16] [--duration 20s]
   tpbench help      --url URL [--conns 4] [--requests 4000] [--slugs a,b,c]
+  tpbench factchange --url URL --token TOKEN --fact ID [--page /help/articles/SLUG] [--rounds 20]
 `
 
 func main() {
@@ -55,6 +56,8 @@ func main() {
 		err = webhookBench(args)
 	case "help":
 		err = helpBench(args)
+	case "factchange":
+		err = factChange(args)
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
