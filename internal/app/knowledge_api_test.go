@@ -93,6 +93,14 @@ func TestKnowledgeAPI(t *testing.T) {
 			scenario{name: "public search finds it", role: access.Agent, method: "GET", path: k + "/search?q=shipping&audience=public", status: 200, contains: []string{"{{art}}"}},
 			scenario{name: "unknown version", role: access.Agent, method: "GET", path: k + "/articles/{{art}}/versions/9", status: 404},
 			scenario{name: "withdraw needs review", role: access.Agent, method: "POST", path: k + "/articles/{{art}}/versions/1/withdraw", status: 409},
+			scenario{name: "a second draft", role: access.Agent, method: "POST", path: k + "/articles/{{art}}/versions", body: `{"title":"Shipping charges and times"}`,
+				status: 201, contains: []string{`"version":2`, `"status":"draft"`}},
+			scenario{name: "versions listed", role: access.Agent, method: "GET", path: k + "/articles/{{art}}/versions", status: 200,
+				contains: []string{`"version":2`, `"version":1`}},
+			scenario{name: "history", role: access.Agent, method: "GET", path: k + "/articles/{{art}}/history", status: 200, contains: []string{"publish"}},
+			scenario{name: "diff", role: access.Agent, method: "GET", path: k + "/articles/{{art}}/diff?from=1&to=2", status: 200, contains: []string{"Shipping charges and times"}},
+			scenario{name: "diff needs from", role: access.Agent, method: "GET", path: k + "/articles/{{art}}/diff?to=2", status: 422, contains: []string{`"field":"from"`}},
+			scenario{name: "fact versions", role: access.Agent, method: "GET", path: k + "/facts/{{fact}}/versions", status: 200, contains: []string{`"value":"4.95 EUR"`}},
 		)
 	})
 }

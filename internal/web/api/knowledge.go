@@ -137,37 +137,11 @@ func (a *API) renderedArticle(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) listArticleVersions(w http.ResponseWriter, r *http.Request) {
-	aid, err := pathID(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	vs, err := a.Knowledge.ArticleVersions(r.Context(), aid)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	send(w, http.StatusOK, list[*knowledge.ArticleVersion]{Items: vs})
+	listOf(a, w, r, a.Knowledge.ArticleVersions)
 }
 
 func (a *API) createArticleDraft(w http.ResponseWriter, r *http.Request) {
-	aid, err := pathID(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	var spec knowledge.ArticleSpec
-	if err := decode(w, r, maxBody, &spec); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	v, err := a.Knowledge.NewArticleDraft(r.Context(), aid, spec, actor(r))
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/knowledge/articles/"+aid.String()+"/versions/"+strconv.Itoa(v.Version))
-	send(w, http.StatusCreated, v)
+	createDraft(a, w, r, "/api/v1/knowledge/articles/", a.Knowledge.NewArticleDraft, func(v *knowledge.ArticleVersion) int { return v.Version })
 }
 
 // idAndVersion reads the {id} and {version} path values.
@@ -214,36 +188,11 @@ func diffVersions(r *http.Request) (int, int, error) {
 }
 
 func (a *API) diffArticle(w http.ResponseWriter, r *http.Request) {
-	aid, err := pathID(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	from, to, err := diffVersions(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	d, err := a.Knowledge.DiffArticle(r.Context(), aid, from, to)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	send(w, http.StatusOK, d)
+	diffOf(a, w, r, a.Knowledge.DiffArticle)
 }
 
 func (a *API) articleHistory(w http.ResponseWriter, r *http.Request) {
-	aid, err := pathID(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	evs, err := a.Knowledge.ArticleHistory(r.Context(), aid)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	send(w, http.StatusOK, list[knowledge.Event]{Items: evs})
+	listOf(a, w, r, a.Knowledge.ArticleHistory)
 }
 
 func (a *API) listFacts(w http.ResponseWriter, r *http.Request) {
@@ -291,37 +240,11 @@ func (a *API) getFact(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) listFactVersions(w http.ResponseWriter, r *http.Request) {
-	fid, err := pathID(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	vs, err := a.Knowledge.FactVersions(r.Context(), fid)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	send(w, http.StatusOK, list[*knowledge.FactVersion]{Items: vs})
+	listOf(a, w, r, a.Knowledge.FactVersions)
 }
 
 func (a *API) createFactDraft(w http.ResponseWriter, r *http.Request) {
-	fid, err := pathID(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	var spec knowledge.FactSpec
-	if err := decode(w, r, maxBody, &spec); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	v, err := a.Knowledge.NewFactDraft(r.Context(), fid, spec, actor(r))
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/knowledge/facts/"+fid.String()+"/versions/"+strconv.Itoa(v.Version))
-	send(w, http.StatusCreated, v)
+	createDraft(a, w, r, "/api/v1/knowledge/facts/", a.Knowledge.NewFactDraft, func(v *knowledge.FactVersion) int { return v.Version })
 }
 
 func (a *API) getFactVersion(w http.ResponseWriter, r *http.Request) {
@@ -337,36 +260,11 @@ func (a *API) factStep(step func(*knowledge.Service, context.Context, id.ID, int
 }
 
 func (a *API) diffFact(w http.ResponseWriter, r *http.Request) {
-	fid, err := pathID(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	from, to, err := diffVersions(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	d, err := a.Knowledge.DiffFact(r.Context(), fid, from, to)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	send(w, http.StatusOK, d)
+	diffOf(a, w, r, a.Knowledge.DiffFact)
 }
 
 func (a *API) factHistory(w http.ResponseWriter, r *http.Request) {
-	fid, err := pathID(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	evs, err := a.Knowledge.FactHistory(r.Context(), fid)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	send(w, http.StatusOK, list[knowledge.Event]{Items: evs})
+	listOf(a, w, r, a.Knowledge.FactHistory)
 }
 
 // factCitations lists who was given the fact: by default any version other
@@ -578,4 +476,59 @@ func versionStep[V any](a *API, step func(*knowledge.Service, context.Context, i
 		}
 		send(w, http.StatusOK, v)
 	}
+}
+
+// listOf answers with the list read for the path's id (versions, history).
+func listOf[T any](a *API, w http.ResponseWriter, r *http.Request, read func(context.Context, id.ID) ([]T, error)) {
+	pid, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	items, err := read(r.Context(), pid)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, list[T]{Items: items})
+}
+
+func createDraft[V, S any](a *API, w http.ResponseWriter, r *http.Request, base string,
+	create func(context.Context, id.ID, S, string) (*V, error), number func(*V) int) {
+	pid, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var spec S
+	if err := decode(w, r, maxBody, &spec); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	v, err := create(r.Context(), pid, spec, actor(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", base+pid.String()+"/versions/"+strconv.Itoa(number(v)))
+	send(w, http.StatusCreated, v)
+}
+
+func diffOf(a *API, w http.ResponseWriter, r *http.Request, diff func(context.Context, id.ID, int, int) (*knowledge.Diff, error)) {
+	pid, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	from, to, err := diffVersions(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	d, err := diff(r.Context(), pid, from, to)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	send(w, http.StatusOK, d)
 }
