@@ -265,18 +265,23 @@ func (d *Desk) articleData(r *http.Request, articleID id.ID) (map[string]any, er
 }
 
 func (d *Desk) articlePage(w http.ResponseWriter, r *http.Request, v *viewer) {
-	articleID, err := pathID(r)
+	d.versionedPage(w, r, v, d.articleData, "knowledge_article")
+}
+
+// versionedPage shows an article's or a fact's page.
+func (d *Desk) versionedPage(w http.ResponseWriter, r *http.Request, v *viewer, load func(*http.Request, id.ID) (map[string]any, error), page string) {
+	pid, err := pathID(r)
 	if err != nil {
 		d.fail(w, r, v, err)
 		return
 	}
-	data, err := d.articleData(r, articleID)
+	data, err := load(r, pid)
 	if err != nil {
 		d.fail(w, r, v, err)
 		return
 	}
 	data["Done"] = doneText(r.URL.Query().Get("done"))
-	d.render(w, r, "knowledge_article", v, data)
+	d.render(w, r, page, v, data)
 }
 
 // articleSave saves the draft (version > 0), starts a new draft from the
@@ -493,18 +498,7 @@ func (d *Desk) corrections(r *http.Request, name string, days int) ([]correction
 }
 
 func (d *Desk) factPage(w http.ResponseWriter, r *http.Request, v *viewer) {
-	factID, err := pathID(r)
-	if err != nil {
-		d.fail(w, r, v, err)
-		return
-	}
-	data, err := d.factData(r, factID)
-	if err != nil {
-		d.fail(w, r, v, err)
-		return
-	}
-	data["Done"] = doneText(r.URL.Query().Get("done"))
-	d.render(w, r, "knowledge_fact", v, data)
+	d.versionedPage(w, r, v, d.factData, "knowledge_fact")
 }
 
 func (d *Desk) factSave(w http.ResponseWriter, r *http.Request, v *viewer) {
