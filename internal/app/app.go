@@ -118,6 +118,7 @@ func NewServicesWith(db *store.DB, region string, b bus.Bus, log *slog.Logger) *
 	// the delivery row of a reply (outbox.Linker).
 	interactions.SetCaseLinker(outbox.Linker{Next: webhook.Linker{Next: s.Cases, Webhooks: s.Webhooks}, Outbox: s.Outbox})
 	s.WebChat = webchat.NewService(db, s.ContactPoints, customers, interactions, s.Routing, b, log)
+	s.WebChat.UseKnowledge(s.Knowledge)
 	interactions.OnRecorded(s.publishInteractions)
 	interactions.OnRecorded(s.Routing.RouteContacts)
 	s.Routing.SetCalendars(s.Cases.BusinessHours)

@@ -154,7 +154,16 @@ type Inconsistency struct {
 	Locale   string       `json:"locale"`
 	Current  int          `json:"current"` // the published version now, 0 if none
 	Versions []VersionUse `json:"versions"`
+	// OutdatedCustomers counts the customers given a version other than
+	// the current one in the period; Outdated is the latest such citation
+	// of each, newest first, at most maxOutdatedListed: whom to correct.
+	OutdatedCustomers int64      `json:"outdated_customers"`
+	Outdated          []Citation `json:"outdated"`
 }
+
+// maxOutdatedListed bounds the customers a consistency report names per
+// question; the fact page lists them all.
+const maxOutdatedListed = 20
 
 // VersionUse is how often one version was given, and on which contact points.
 type VersionUse struct {
@@ -241,6 +250,9 @@ func (s *Service) Consistency(ctx context.Context, from, to time.Time) ([]Incons
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}
+		if err := s.outdated(ctx, it, from, to); err != nil {
+			return nil, err
+		}
 		out = append(out, *it)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -250,4 +262,37 @@ func (s *Service) Consistency(ctx context.Context, from, to time.Time) ([]Incons
 		return out[i].Name < out[j].Name
 	})
 	return out, nil
+}
+
+// outdated fills in who was given another version than the current one.
+func (s *Service) outdated(ctx context.Context, it *Inconsistency, from, to time.Time) error {
+	const where = " FROM kb_citations c WHERE c.kind = ? AND c.target_id = ? AND c.cited_at >= ? AND c.cited_at < ? AND c.version <> ?"
+	args := []any{it.Kind, it.ID, from.UnixMicro(), to.UnixMicro(), it.Current}
+	if err := s.db.QueryRow(ctx, "SELECT COUNT(DISTINCT c.customer_id)"+where, args...).Scan(&it.OutdatedCustomers); err != nil {
+		return fmt.Errorf("counting outdated answers: %w", err)
+	}
+	// The latest citation per customer: the newest maxOutdatedListed
+	// customers' rows are among the newest few hundred citations in practice;
+	// read a bounded number and keep the first of each customer.
+	rows, err := s.db.Query(ctx, "SELECT "+citationColumns+where+" ORDER BY c.cited_at DESC, c.id DESC LIMIT ?", append(args, 50*maxOutdatedListed)...)
+	if err != nil {
+		return fmt.Errorf("listing outdated answers: %w", err)
+	}
+	cites, err := scanCitations(rows)
+	if err != nil {
+		return err
+	}
+	seen := map[id.ID]bool{}
+	it.Outdated = []Citation{}
+	for _, c := range cites {
+		if seen[c.CustomerID] {
+			continue
+		}
+		seen[c.CustomerID] = true
+		it.Outdated = append(it.Outdated, c)
+		if len(it.Outdated) == maxOutdatedListed {
+			break
+		}
+	}
+	return nil
 }

@@ -43,6 +43,16 @@ type Ref struct {
 	Version int    `json:"version"`
 }
 
+// FormatRefs writes refs as "article:ID:VERSION fact:ID:VERSION": a
+// citation list that fits in a form field or an idempotency key.
+func FormatRefs(refs []Ref) string {
+	parts := make([]string, 0, len(refs))
+	for _, r := range refs {
+		parts = append(parts, r.Kind+":"+r.ID.String()+":"+strconv.Itoa(r.Version))
+	}
+	return strings.Join(parts, " ")
+}
+
 // FactValue is the published value of a fact as resolved for a locale.
 type FactValue struct {
 	FactID  id.ID

@@ -32,6 +32,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
+	"github.com/touchpoint-hub/touchpoint/internal/knowledge"
 	"github.com/touchpoint-hub/touchpoint/internal/routing/engine"
 	"github.com/touchpoint-hub/touchpoint/internal/secret"
 	"github.com/touchpoint-hub/touchpoint/internal/store"
@@ -52,6 +53,7 @@ type Service struct {
 	bus          bus.Bus
 	log          *slog.Logger
 	now          func() time.Time
+	knowledge    *knowledge.Service // nil: the widget offers no articles
 
 	pointCache *secret.Cache[*Point]
 

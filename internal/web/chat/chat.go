@@ -58,6 +58,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("PATCH /chat/v1/points/{cp}/conversation", h.visitor(h.identify))
 	mux.HandleFunc("POST /chat/v1/points/{cp}/delivered", h.visitor(h.delivered))
 	mux.HandleFunc("GET /chat/v1/points/{cp}/events", h.visitor(h.events))
+	mux.HandleFunc("GET /chat/v1/points/{cp}/answers", h.point(h.suggest))
+	mux.HandleFunc("GET /chat/v1/points/{cp}/answers/{article}", h.point(h.article))
 }
 
 func (h *Handler) widget(w http.ResponseWriter, r *http.Request) {

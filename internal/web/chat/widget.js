@@ -7,7 +7,10 @@
 // it shows every word of the server and of the visitor with textContent,
 // never as HTML. Messages go out with fetch (JSON) and come in over
 // EventSource; the visitor's token is kept in localStorage, so the
-// conversation survives page loads.
+// conversation survives page loads. While the visitor writes it offers help
+// articles from the knowledge base; an article's HTML (already sanitized by
+// the server) is copied element by element through an allow-list, never
+// assigned as markup.
 (function () {
   "use strict";
   var script = document.currentScript || document.querySelector("script[data-contact-point]");
@@ -31,6 +34,7 @@
   var unread = 0;
   var source = null;    // the EventSource
   var offlineAsked = false;
+  var visitorKey = "touchpoint-chat-visitor:" + cp;
 
   function load() {
     try { return localStorage.getItem(storeKey) || ""; } catch (e) { return ""; }
@@ -59,6 +63,7 @@
     "h2{margin:0;font-size:16px;font-weight:600}",
     ".close{border:0;background:transparent;color:#fff;font-size:22px;line-height:1;cursor:pointer;padding:4px 8px}",
     ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f9fafb}",
+    ".log[hidden]{display:none}",
     ".msg{max-width:80%;padding:8px 12px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}",
     ".visitor{align-self:flex-end;background:#1d4ed8;color:#fff}",
     ".agent{align-self:flex-start;background:#e5e7eb;color:#111827}",
@@ -73,6 +78,17 @@
     "textarea,input{flex:1;border:1px solid #9ca3af;border-radius:8px;padding:8px;color:#111827;background:#fff;resize:none}",
     "button.send{border:0;border-radius:8px;padding:8px 14px;background:#1d4ed8;color:#fff;font-weight:600;cursor:pointer}",
     "label{font-size:13px;color:#374151}",
+    ".answers{padding:8px 10px;border-top:1px solid #e5e7eb;background:#fff;max-height:40%;overflow-y:auto}",
+    ".answers[hidden]{display:none}",
+    ".answers h3{margin:0 0 4px;font-size:13px;font-weight:600;color:#374151}",
+    ".answer{display:block;width:100%;text-align:left;border:1px solid #d1d5db;border-radius:8px;background:#f9fafb;padding:6px 10px;margin-top:6px;cursor:pointer;color:#111827}",
+    ".answer strong{display:block;color:#1d4ed8}",
+    ".answer span{display:block;font-size:13px;color:#4b5563}",
+    ".article{flex:1;overflow-y:auto;padding:12px 16px;background:#fff}",
+    ".article[hidden]{display:none}",
+    ".article h3{margin:8px 0;font-size:17px}",
+    ".article table{border-collapse:collapse}.article td,.article th{border:1px solid #d1d5db;padding:4px 8px;text-align:left}",
+    ".back{border:0;background:transparent;color:#1d4ed8;font-weight:600;cursor:pointer;padding:4px 0}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;max-width:100vw;height:100%;max-height:100%;border-radius:0}.launcher{right:12px;bottom:12px}}"
   ].join("\n");
@@ -107,6 +123,9 @@
   offline.appendChild(offEmail);
   offline.appendChild(el("button", { type: "submit", class: "send" }, "Send me the answer"));
 
+  var answers = el("div", { class: "answers", role: "region", "aria-label": "Suggested articles", hidden: "" });
+  var article = el("div", { class: "article", role: "document", "aria-labelledby": "tp-article-title", tabindex: "-1", hidden: "" });
+
   var composer = el("form", { class: "composer" });
   composer.appendChild(el("label", { for: "tp-text", class: "sr" }, "Your message"));
   var text = el("textarea", { id: "tp-text", name: "text", rows: "2", maxlength: "4000", placeholder: "Write a message\u2026" });
@@ -115,7 +134,9 @@
 
   panel.appendChild(header);
   panel.appendChild(log);
+  panel.appendChild(article);
   panel.appendChild(notice);
+  panel.appendChild(answers);
   panel.appendChild(prechat);
   panel.appendChild(offline);
   panel.appendChild(composer);
@@ -329,6 +350,9 @@
     if (!words) return;
     text.value = "";
     notice.textContent = offlineAsked ? notice.textContent : "";
+    clearTimeout(suggestTimer);
+    suggestFor = "";
+    suggest(words, "While you wait, these may help");
     sendText(words);
   });
   text.addEventListener("keydown", function (e) {
@@ -362,6 +386,99 @@
       notice.textContent = err.message;
       offEmail.focus();
     });
+  });
+
+  // ---- Answers from the knowledge base ----
+
+  function visitorId() {
+    var v = "";
+    try { v = localStorage.getItem(visitorKey) || ""; } catch (e) { /* private mode */ }
+    if (!v) {
+      v = randomId();
+      try { localStorage.setItem(visitorKey, v); } catch (e) { /* this page only */ }
+    }
+    return v;
+  }
+
+  // plain reads the text of a snippet (escaped HTML with <mark> only) in an
+  // inert document: nothing in it runs or loads.
+  function plain(html) {
+    return new DOMParser().parseFromString(html || "", "text/html").body.textContent || "";
+  }
+
+  var allowed = { P: 1, BR: 1, STRONG: 1, EM: 1, B: 1, I: 1, UL: 1, OL: 1, LI: 1, H1: 1, H2: 1, H3: 1, H4: 1, H5: 1, H6: 1,
+    TABLE: 1, THEAD: 1, TBODY: 1, TR: 1, TH: 1, TD: 1, CODE: 1, PRE: 1, BLOCKQUOTE: 1, HR: 1, MARK: 1, A: 1, DEL: 1 };
+
+  // copy rebuilds the nodes of an inert document under into: allowed
+  // elements as new elements, links only to http(s) and in a new tab, text
+  // as text; everything else is dropped or flattened to its text.
+  function copy(from, into) {
+    for (var n = from.firstChild; n; n = n.nextSibling) {
+      if (n.nodeType === 3) { into.appendChild(document.createTextNode(n.nodeValue)); continue; }
+      if (n.nodeType !== 1) continue;
+      if (n.tagName === "SCRIPT" || n.tagName === "STYLE") continue;
+      if (!allowed[n.tagName]) { copy(n, into); continue; }
+      var e = document.createElement(n.tagName.toLowerCase());
+      if (n.tagName === "A") {
+        var href = n.getAttribute("href") || "";
+        if (/^https?:\/\//i.test(href)) { e.setAttribute("href", href); e.setAttribute("target", "_blank"); e.setAttribute("rel", "noopener noreferrer"); }
+      }
+      copy(n, e);
+      into.appendChild(e);
+    }
+  }
+
+  var suggestTimer = null;
+  var suggestFor = "";
+  function suggest(words, heading) {
+    words = words.trim();
+    if (words.length < 3 || words === suggestFor) return;
+    suggestFor = words;
+    call("GET", "/answers?q=" + encodeURIComponent(words.slice(0, 500))).then(function (res) {
+      if (words !== suggestFor) return; // a later search is on its way
+      answers.textContent = "";
+      var items = res.items || [];
+      if (!items.length) { answers.setAttribute("hidden", ""); return; }
+      answers.appendChild(el("h3", {}, heading));
+      items.forEach(function (it) {
+        var b = el("button", { type: "button", class: "answer", "data-article": it.article_id });
+        b.appendChild(el("strong", {}, it.title));
+        var snip = plain(it.snippet_html);
+        if (snip) b.appendChild(el("span", {}, snip));
+        b.addEventListener("click", function () { showArticle(it.article_id); });
+        answers.appendChild(b);
+      });
+      answers.removeAttribute("hidden");
+    }).catch(function () { /* suggestions are a help, not a must */ });
+  }
+
+  function showArticle(articleID) {
+    var q = token ? "" : "?visitor=" + encodeURIComponent(visitorId());
+    call("GET", "/answers/" + encodeURIComponent(articleID) + q).then(function (a) {
+      article.textContent = "";
+      var back = el("button", { type: "button", class: "back" }, "\u2190 Back to the chat");
+      back.addEventListener("click", closeArticle);
+      article.appendChild(back);
+      article.appendChild(el("h3", { id: "tp-article-title" }, a.title));
+      var body = el("div", { class: "body" });
+      copy(new DOMParser().parseFromString(a.html || "", "text/html").body, body);
+      article.appendChild(body);
+      log.setAttribute("hidden", "");
+      article.removeAttribute("hidden");
+      article.scrollTop = 0;
+      article.focus();
+    }).catch(function (e) { notice.textContent = e.message; });
+  }
+  function closeArticle() {
+    article.setAttribute("hidden", "");
+    article.textContent = "";
+    log.removeAttribute("hidden");
+    text.focus();
+  }
+
+  text.addEventListener("input", function () {
+    clearTimeout(suggestTimer);
+    suggestTimer = setTimeout(function () { suggest(text.value, "These articles may answer your question"); }, 350);
   });
 
   function mount() {

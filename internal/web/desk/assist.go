@@ -3,10 +3,8 @@ package desk
 import (
 	"context"
 	"html/template"
-	"sort"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/touchpoint-hub/touchpoint/internal/cases"
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
@@ -35,21 +33,8 @@ const (
 	maxCites          = 50
 )
 
-// stopWords are left out of the words the panel searches with: every
-// search is an AND of its words, so one word is searched at a time and
-// common words would match everything.
-var stopWords = map[string]bool{}
-
-func init() {
-	for _, w := range strings.Fields(`the and for you your are was were has have had not but with this that what when where which who how why
-		can could would should will from about into there their they them our ours out off any all just its it's hello dear thanks thank please
-		regards best hi hey yes get got also been being does did one some more very than then too is a an to of in on at by or be do i me my we us`) {
-		stopWords[w] = true
-	}
-}
-
 // assistWords picks the words of the case subject and of the latest inbound
-// messages on the case, subject first, without stop words or repeats.
+// messages on the case, subject first.
 func assistWords(c *cases.Case, items []*interaction.Interaction) []string {
 	texts := []string{c.Subject}
 	n := 0
@@ -60,21 +45,7 @@ func assistWords(c *cases.Case, items []*interaction.Interaction) []string {
 		texts = append(texts, it.Subject, richtext.PlainFromHTML(it.Content))
 		n++
 	}
-	seen := map[string]bool{}
-	var out []string
-	for _, t := range texts {
-		for _, w := range strings.FieldsFunc(strings.ToLower(t), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-			if len([]rune(w)) < 3 || stopWords[w] || seen[w] {
-				continue
-			}
-			seen[w] = true
-			out = append(out, w)
-			if len(out) == maxAssistWords {
-				return out
-			}
-		}
-	}
-	return out
+	return knowledge.Keywords(maxAssistWords, texts...)
 }
 
 // customerLocale is the customer's language trait, if any ("" = default).
@@ -88,8 +59,7 @@ func customerLocale(cust *customer.Customer) string {
 }
 
 // suggestions finds the published articles (agents audience: every
-// article, never a draft) and facts that match the conversation. Words are
-// searched one at a time and articles ranked by how many words they match.
+// article, never a draft) and facts that match the conversation.
 func (d *Desk) suggestions(ctx context.Context, c *cases.Case, cust *customer.Customer, items []*interaction.Interaction) ([]suggestion, error) {
 	if d.Knowledge == nil {
 		return nil, nil
@@ -99,39 +69,13 @@ func (d *Desk) suggestions(ctx context.Context, c *cases.Case, cust *customer.Cu
 		return nil, nil
 	}
 	locale := customerLocale(cust)
-	type scored struct {
-		hit   knowledge.Hit
-		score float64
+	hits, err := d.Knowledge.Relevant(ctx, words, knowledge.Agents, "", maxAssistArticles)
+	if err != nil {
+		return nil, err
 	}
-	byID := map[id.ID]*scored{}
-	for _, w := range words {
-		// A trailing space: whole words only, no type-ahead prefix.
-		hits, err := d.Knowledge.Search(ctx, knowledge.Query{Text: w + " ", Audience: knowledge.Agents, Limit: 5, NoGap: true})
-		if err != nil {
-			return nil, err
-		}
-		for _, h := range hits {
-			s := byID[h.ArticleID]
-			if s == nil {
-				s = &scored{hit: h}
-				byID[h.ArticleID] = s
-			}
-			s.score += 1 + h.Rank/(1+h.Rank) // each word counts most; rank breaks ties
-		}
-	}
-	ranked := make([]*scored, 0, len(byID))
-	for _, s := range byID {
-		ranked = append(ranked, s)
-	}
-	sort.Slice(ranked, func(i, j int) bool {
-		if ranked[i].score != ranked[j].score {
-			return ranked[i].score > ranked[j].score
-		}
-		return ranked[i].hit.ArticleID < ranked[j].hit.ArticleID
-	})
 	var out []suggestion
-	for _, s := range ranked[:min(len(ranked), maxAssistArticles)] {
-		a, err := d.Knowledge.Article(ctx, s.hit.ArticleID)
+	for _, hit := range hits {
+		a, err := d.Knowledge.Article(ctx, hit.ArticleID)
 		if err != nil {
 			return nil, err
 		}
@@ -150,7 +94,7 @@ func (d *Desk) suggestions(ctx context.Context, c *cases.Case, cust *customer.Cu
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, suggestion{Kind: "article", Title: a.Published.Title, Snippet: s.hit.Snippet, HTML: rd.HTML,
+		out = append(out, suggestion{Kind: "article", Title: a.Published.Title, Snippet: hit.Snippet, HTML: rd.HTML,
 			Text: text, Plain: richtext.PlainFromHTML(string(rd.HTML)), Cite: citeString(rd.Cites)})
 	}
 	facts, err := d.matchingFacts(ctx, words, locale)
@@ -203,16 +147,10 @@ func nameMatches(name string, words []string) bool {
 	return false
 }
 
-// citeString writes refs as "article:ID:VERSION fact:ID:VERSION", which the
-// composer sends back with the reply as cite fields. (The page carries them
-// in data-refs: html/template takes any attribute named *cite for a URL.)
-func citeString(refs []knowledge.Ref) string {
-	parts := make([]string, 0, len(refs))
-	for _, r := range refs {
-		parts = append(parts, r.Kind+":"+r.ID.String()+":"+strconv.Itoa(r.Version))
-	}
-	return strings.Join(parts, " ")
-}
+// citeString writes refs for the composer, which sends them back with the
+// reply as cite fields. (The page carries them in data-refs: html/template
+// takes any attribute named *cite for a URL.)
+func citeString(refs []knowledge.Ref) string { return knowledge.FormatRefs(refs) }
 
 // parseCites reads the cite fields of a reply. Unreadable ones are bad
 // input; whether each version was published is checked when citing.

@@ -39,20 +39,7 @@ func TestBrowserChatWidget(t *testing.T) {
 	ctx := t.Context()
 	cpID := w.cps["web_chat"]
 
-	// The sample site: another origin, with CSS that would restyle every
-	// button and paragraph it could reach.
-	site := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(rw, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Northwind shop</title>
-<style>button, div, span { background: rgb(255, 0, 0) !important; color: rgb(0, 255, 0) !important; }</style></head>
-<body><h1>Northwind shop</h1><button id="buy">Buy</button>
-<script src="%s/widget.js" data-contact-point="%s" async></script></body></html>`, w.srv.URL, cpID)
-	}))
-	t.Cleanup(site.Close)
-	settings, _ := json.Marshal(map[string]any{"allowed_origins": []string{site.URL}, "title": "Northwind help", "greeting": "Ask us anything."})
-	if _, err := w.s.ContactPoints.Update(ctx, cpID, contactpoint.Spec{Settings: settings}); err != nil {
-		t.Fatal(err)
-	}
+	site := chatSite(t, w, cpID)
 	// A chat queue and Priya available for chats: the visitor is told
 	// someone is there, and the chat is offered to her.
 	q, err := w.s.Routing.UpsertQueue(ctx, 0, routing.QueueInput{Name: "Chat", Queue: engine.Queue{Channels: []engine.Channel{"chat"}}})
@@ -154,6 +141,26 @@ func TestBrowserChatWidget(t *testing.T) {
 	}
 	v.noScriptErrors()
 	a.noScriptErrors()
+}
+
+// chatSite serves a plain page of another origin with the widget's script
+// tag, allowed on the web chat cpID; its CSS would restyle every button and
+// paragraph it could reach.
+func chatSite(t *testing.T, w *browserWorld, cpID id.ID) *httptest.Server {
+	t.Helper()
+	site := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(rw, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Northwind shop</title>
+<style>button, div, span { background: rgb(255, 0, 0) !important; color: rgb(0, 255, 0) !important; }</style></head>
+<body><h1>Northwind shop</h1><button id="buy">Buy</button>
+<script src="%s/widget.js" data-contact-point="%s" async></script></body></html>`, w.srv.URL, cpID)
+	}))
+	t.Cleanup(site.Close)
+	settings, _ := json.Marshal(map[string]any{"allowed_origins": []string{site.URL}, "title": "Northwind help", "greeting": "Ask us anything."})
+	if _, err := w.s.ContactPoints.Update(t.Context(), cpID, contactpoint.Spec{Settings: settings}); err != nil {
+		t.Fatal(err)
+	}
+	return site
 }
 
 // openChatBrowser is openBrowser with the visitor's longer budget.

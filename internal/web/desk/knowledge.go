@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -435,8 +436,30 @@ func (d *Desk) factCreate(w http.ResponseWriter, r *http.Request, v *viewer) {
 
 // correction is one interaction that gave a customer an older version.
 type correction struct {
-	C      knowledge.Citation
-	CaseID *id.ID
+	C        knowledge.Citation
+	CaseID   *id.ID
+	Customer string // the customer's name, or "Customer <id>"
+}
+
+// customerNames names customers for lists of citations, asking the store
+// once per customer.
+type customerNames struct {
+	d     *Desk
+	names map[id.ID]string
+}
+
+func (d *Desk) customerNames() *customerNames { return &customerNames{d: d, names: map[id.ID]string{}} }
+
+func (n *customerNames) of(ctx context.Context, custID id.ID) string {
+	if v, ok := n.names[custID]; ok {
+		return v
+	}
+	v := "Customer " + custID.String()
+	if c, err := n.d.Customers.Get(ctx, custID); err == nil && strings.TrimSpace(c.Name) != "" {
+		v = c.Name
+	}
+	n.names[custID] = v
+	return v
 }
 
 // factData loads a fact, its versions, history and, once a newer version
@@ -484,6 +507,7 @@ func (d *Desk) corrections(r *http.Request, name string, days int) ([]correction
 		return nil, err
 	}
 	var out []correction
+	names := d.customerNames()
 	for _, c := range cites {
 		if len(out) == maxCorrections {
 			break
@@ -492,7 +516,7 @@ func (d *Desk) corrections(r *http.Request, name string, days int) ([]correction
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, correction{C: c, CaseID: it.CaseID})
+		out = append(out, correction{C: c, CaseID: it.CaseID, Customer: names.of(r.Context(), c.CustomerID)})
 	}
 	return out, nil
 }
@@ -654,6 +678,12 @@ func (d *Desk) knowledgeConsistency(w http.ResponseWriter, r *http.Request, v *v
 		}
 		return "Contact point " + x.String()
 	}
+	names := d.customerNames()
+	for _, it := range report {
+		for _, c := range it.Outdated {
+			names.of(r.Context(), c.CustomerID)
+		}
+	}
 	d.render(w, r, "knowledge_consistency", v, map[string]any{"Report": report, "From": from.Format("2006-01-02"),
-		"To": to.AddDate(0, 0, -1).Format("2006-01-02"), "CPName": cpName})
+		"To": to.AddDate(0, 0, -1).Format("2006-01-02"), "CPName": cpName, "Names": names.names})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
 	"github.com/touchpoint-hub/touchpoint/internal/knowledge"
+	"github.com/touchpoint-hub/touchpoint/internal/knowledge/knowledgetest"
 )
 
 // ---- Knowledge helpers ----
@@ -26,52 +27,25 @@ func ptr(s string) *string { return &s }
 // publishArticle creates an article and publishes its first version.
 func publishArticle(t *testing.T, s *app.Services, slug, title, body, audience string) id.ID {
 	t.Helper()
-	ctx := context.Background()
-	a, err := s.Knowledge.CreateArticle(ctx, knowledge.ArticleSpec{Slug: ptr(slug), Title: ptr(title), Body: ptr(body), Audience: ptr(audience)}, "Kim Editor")
-	if err != nil {
-		t.Fatalf("creating article %s: %v", slug, err)
-	}
-	if err := s.Knowledge.SubmitArticle(ctx, a.ID, 1, "Kim Editor"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Knowledge.PublishArticle(ctx, a.ID, 1, "Sam Supervisor"); err != nil {
-		t.Fatal(err)
-	}
-	return a.ID
+	return knowledgetest.PublishArticle(t, s.Knowledge, slug, title, body, "", knowledge.Audience(audience)).ID
 }
 
 // publishFact creates a fact with a published first version.
 func publishFact(t *testing.T, s *app.Services, name, value string) id.ID {
 	t.Helper()
-	ctx := context.Background()
-	f, err := s.Knowledge.CreateFact(ctx, knowledge.FactSpec{Name: ptr(name), Value: ptr(value)}, "Kim Editor")
-	if err != nil {
-		t.Fatalf("creating fact %s: %v", name, err)
-	}
-	if err := s.Knowledge.SubmitFact(ctx, f.ID, 1, "Kim Editor"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Knowledge.PublishFact(ctx, f.ID, 1, "Sam Supervisor"); err != nil {
-		t.Fatal(err)
-	}
-	return f.ID
+	f, _ := knowledgetest.SetFact(t, s.Knowledge, name, value)
+	return f
 }
 
 // newFactVersion publishes a new value of a fact and returns its version.
 func newFactVersion(t *testing.T, s *app.Services, factID id.ID, value string) int {
 	t.Helper()
-	ctx := context.Background()
-	v, err := s.Knowledge.NewFactDraft(ctx, factID, knowledge.FactSpec{Value: ptr(value)}, "Kim Editor")
+	f, err := s.Knowledge.Fact(context.Background(), factID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Knowledge.SubmitFact(ctx, factID, v.Version, "Kim Editor"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Knowledge.PublishFact(ctx, factID, v.Version, "Sam Supervisor"); err != nil {
-		t.Fatal(err)
-	}
-	return v.Version
+	_, v := knowledgetest.SetFact(t, s.Knowledge, f.Name, value)
+	return v
 }
 
 // insertButton is one "Insert" button of the assist panel, as the page drew it.
@@ -251,6 +225,23 @@ func TestInsertedAnswerIsCitedWithItsVersions(t *testing.T) {
 		}
 		if tl2, _ := e.s.Interactions.CaseTimeline(ctx, f.caseID, "", 10); len(tl2.Items) != len(tl.Items) {
 			t.Errorf("a reply with a refused citation was recorded")
+		}
+
+		// A reply with the new version: the question now has two answers in
+		// the period, and the consistency report names who got the old one.
+		form.Set("idempotency_key", "reply-with-v2")
+		form["cite"] = []string{"fact:" + factID.String() + ":2"}
+		if res := b.post("/cases/"+f.caseID.String()+"/reply", form); res.status != http.StatusSeeOther {
+			t.Fatalf("reply citing version 2: %d %s", res.status, res.body)
+		}
+		c, err := e.s.Cases.Get(ctx, f.caseID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep = sup.get("/knowledge/consistency")
+		if rep.status != http.StatusOK || !strings.Contains(rep.body, "1 customer was given an outdated version") ||
+			!strings.Contains(rep.body, `<a href="/customers/`+c.CustomerID.String()+`">`) {
+			t.Errorf("the consistency report does not name the customer given version 1: %d\n%s", rep.status, rep.body)
 		}
 	})
 }

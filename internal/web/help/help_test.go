@@ -13,6 +13,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/app"
 	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
 	"github.com/touchpoint-hub/touchpoint/internal/knowledge"
+	"github.com/touchpoint-hub/touchpoint/internal/knowledge/knowledgetest"
 	"github.com/touchpoint-hub/touchpoint/internal/store"
 	"github.com/touchpoint-hub/touchpoint/internal/store/storetest"
 	"github.com/touchpoint-hub/touchpoint/internal/web/help"
@@ -30,17 +31,7 @@ type fixture struct {
 
 func publish(t *testing.T, kb *knowledge.Service, slug, title, body, category string, aud knowledge.Audience) {
 	t.Helper()
-	ctx := context.Background()
-	a, err := kb.CreateArticle(ctx, knowledge.ArticleSpec{Slug: ptr(slug), Title: ptr(title), Body: ptr(body), Category: ptr(category), Audience: ptr(string(aud))}, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := kb.SubmitArticle(ctx, a.ID, 1, "test"); err != nil {
-		t.Fatal(err)
-	}
-	if err := kb.PublishArticle(ctx, a.ID, 1, "test"); err != nil {
-		t.Fatal(err)
-	}
+	knowledgetest.PublishArticle(t, kb, slug, title, body, category, aud)
 }
 
 func setup(t *testing.T, db *store.DB) *fixture {
