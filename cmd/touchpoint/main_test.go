@@ -63,13 +63,31 @@ func freeAddr(t *testing.T) string {
 type node struct {
 	cmd    *exec.Cmd
 	addr   string
-	stderr *bytes.Buffer
+	stderr *output // stdout and stderr together
+}
+
+// output collects a process's output; tests read it while it runs.
+type output struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
 }
 
 // start runs touchpoint serve and waits until /readyz answers.
 func start(t *testing.T, storeArgs []string, extra ...string) *node {
 	t.Helper()
-	n := &node{addr: freeAddr(t), stderr: &bytes.Buffer{}}
+	n := &node{addr: freeAddr(t), stderr: &output{}}
 	args := append([]string{"serve", "--addr", n.addr}, storeArgs...)
 	n.cmd = exec.Command(binary(t), append(args, extra...)...)
 	n.cmd.Stderr = n.stderr

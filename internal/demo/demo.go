@@ -204,6 +204,9 @@ func Fill(ctx context.Context, s *app.Services, opt Options) (*Summary, error) {
 		if err := fillKnowledge(ctx, s.Knowledge); err != nil {
 			return nil, err
 		}
+		if err := citeHistory(ctx, s, opt.Now); err != nil {
+			return nil, err
+		}
 	}
 
 	mark, _ := json.Marshal(map[string]any{"seed": opt.Seed, "customers": opt.Customers, "months": opt.Months,

@@ -103,9 +103,7 @@ var cannedDefs = []struct {
 }{
 	{"Shipping charges", "shipping", "", `Hi {{customer.first_name}},
 
-thank you for asking before you order. Standard delivery is $9.99 (£4.99, 4,99 €) and free on orders over $99 (£50, 50 €). TVs and large appliances come with our two-person delivery crew for $59 (£39, 49 €), carried to the room of your choice and the packaging taken away.
-
-We know the web shop should show this before the checkout; our team is working on it.
+thank you for asking before you order. Shipping: {{fact "shipping.fee"}}. TVs and large appliances come with our two-person delivery crew, carried to the room of your choice and the packaging taken away.
 
 Kind regards,
 {{agent.name}}

@@ -4,15 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/touchpoint-hub/touchpoint/internal/app"
+	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/store"
 
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/knowledge"
 )
 
 // demoFacts are Voltmart's short answers, named so that articles, replies
-// and the kiosk can show them.
+// and the kiosk can show them. THE STORY: shipping.fee says only what the
+// web shop says, that the charge is "calculated at checkout", and the
+// checkout shows it too late; so customers call and write to ask. The
+// fix the demo waits for is an administrator publishing the real charges
+// as a new version of the fact (README, "Try the knowledge base"): every
+// channel shows it at once, and the consistency report names the
+// customers given the old answer.
 var demoFacts = [][2]string{
-	{"shipping.fee", "€4.95 per order; free from €50"},
+	{"shipping.fee", shippingFeeBefore},
 	{"delivery.time.standard", "2–4 working days"},
 	{"delivery.time.express", "next working day when ordered by 14:00"},
 	{"returns.window", "30 days"},
@@ -25,7 +36,7 @@ type demoArticle struct{ slug, title, category, audience, body string }
 
 var demoArticles = []demoArticle{
 	{"shipping-charges", "Shipping charges", "Delivery", "public",
-		"Shipping costs {{fact \"shipping.fee\"}}.\n\nOrders are delivered by our courier partners to your door or to a pick-up point."},
+		"**Shipping:** {{fact \"shipping.fee\"}}.\n\nOrders are delivered by our courier partners to your door or to a pick-up point."},
 	{"delivery-times", "How long does delivery take?", "Delivery", "public",
 		"Standard delivery takes {{fact \"delivery.time.standard\"}}. Express delivery arrives {{fact \"delivery.time.express\"}}.\n\nYou get a tracking link by email and SMS as soon as the parcel leaves our warehouse."},
 	{"track-your-order", "Tracking your order", "Delivery", "public",
@@ -43,6 +54,9 @@ var demoArticles = []demoArticle{
 	{"goodwill-shipping-refund", "Goodwill: refunding shipping on late deliveries", "Delivery", "agents",
 		"Agents may refund the shipping fee ({{fact \"shipping.fee\"}}) when a standard delivery is more than two days late. Note the case reason *late delivery*."},
 }
+
+// shippingFeeBefore is the demo's first (and unhelpful) shipping.fee.
+const shippingFeeBefore = "calculated at checkout"
 
 // fillKnowledge publishes the demo facts and help articles once (an
 // existing slug or fact name is left as it is).
@@ -85,4 +99,44 @@ func fillKnowledge(ctx context.Context, kb *knowledge.Service) error {
 		}
 	}
 	return nil
+}
+
+// citeHistory records that the shipping questions of the last 30 days were
+// answered with the first shipping.fee: the calls, chats and visits asking
+// about the charge and the email answers to them. (The demo's history is
+// written in bulk before the knowledge base exists.) Only on a fact still
+// at version 1, so a second start adds nothing.
+func citeHistory(ctx context.Context, s *app.Services, now time.Time) error {
+	f, err := s.Knowledge.FactByName(ctx, "shipping.fee", "")
+	if err != nil || f.Published == nil || f.Published.Version != 1 {
+		return err
+	}
+	refs := []knowledge.Ref{{Kind: "fact", ID: f.ID, Version: 1}}
+	rows, err := s.DB.Query(ctx, `SELECT id FROM interactions WHERE reason = 'shipping_charges' AND occurred_at >= ? AND occurred_at <= ?
+		AND ((direction = 'inbound' AND kind IN ('call', 'chat', 'visit', 'kiosk_session')) OR (direction = 'outbound' AND kind IN ('email', 'chat', 'sms')))
+		ORDER BY id LIMIT 2000`, now.AddDate(0, 0, -30).UnixMicro(), now.UnixMicro())
+	if err != nil {
+		return err
+	}
+	var ids []id.ID
+	for rows.Next() {
+		var x id.ID
+		if err := rows.Scan(&x); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, x)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return s.DB.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		for _, x := range ids {
+			if err := s.Knowledge.CiteTx(ctx, tx, x, refs); err != nil {
+				return fmt.Errorf("demo citation on interaction %s: %w", x, err)
+			}
+		}
+		return nil
+	})
 }
