@@ -98,8 +98,12 @@ func openBench(b *testing.B) (*knowledge.Service, []string) {
 						vid, aid, title, body, body, audiences[r.IntN(len(audiences))], now, now); err != nil {
 						return err
 					}
-					// The real path: the status change indexes the version.
+					// The real path: the status change indexes the version,
+					// and publishing adds its words to the vocabulary.
 					if _, err := tx.Exec(ctx, "UPDATE kb_article_versions SET status = 'published', published_at = ? WHERE id = ?", now, vid); err != nil {
+						return err
+					}
+					if err := knowledge.AddTerms(ctx, tx, title, body); err != nil {
 						return err
 					}
 				}

@@ -268,6 +268,15 @@ func (s *Service) publish(ctx context.Context, k kind, parentID id.ID, version i
 			}
 			return err
 		}
+		if k == articleKind {
+			var title, body string
+			if err := tx.QueryRow(ctx, "SELECT title, search_body FROM kb_article_versions WHERE article_id = ? AND version = ?", parentID, version).Scan(&title, &body); err != nil {
+				return err
+			}
+			if err := addTerms(ctx, tx, title, body); err != nil {
+				return fmt.Errorf("adding the article's words to the search vocabulary: %w", err)
+			}
+		}
 		return addEvent(ctx, tx, k, parentID, version, "published", actor, now)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -132,7 +133,7 @@ func visibility(q Query) (string, []any) {
 
 // searchSQLite ranks with bm25 (title ten times the body) over kb_search,
 // porter-stemmed. The last word is matched as itself (stemmed) or as any of
-// the whole words it begins, read from the unstemmed kb_words vocabulary:
+// the whole words it begins, read from the unstemmed kb_terms vocabulary:
 // "shipp" becomes ("shipp" OR "shipped" OR "shipping"), each then stemmed.
 func (s *Service) searchSQLite(ctx context.Context, q Query, words []string, prefix bool) ([]Hit, error) {
 	parts := make([]string, 0, len(words))
@@ -142,7 +143,7 @@ func (s *Service) searchSQLite(ctx context.Context, q Query, words []string, pre
 	last := words[len(words)-1]
 	alts := []string{`"` + last + `"`}
 	if prefix && len(last) >= 2 {
-		rows, err := s.db.Query(ctx, "SELECT term FROM kb_words_vocab WHERE term > ? AND term < ? LIMIT ?", last, last+"\U0010FFFF", maxExpansions)
+		rows, err := s.db.Query(ctx, "SELECT term FROM kb_terms WHERE term > ? AND term < ? LIMIT ?", foldAccents(last), foldAccents(last)+"\U0010FFFF", maxExpansions)
 		if err != nil {
 			return nil, err
 		}
@@ -164,63 +165,155 @@ func (s *Service) searchSQLite(ctx context.Context, q Query, words []string, pre
 	cond, args := visibility(q)
 	// bm25 costs microseconds a match, so words found in nearly every
 	// article (ranking 100,000 matches) would take half a second. Counting
-	// matches up to a bound is cheap; past it only a bounded candidate set
-	// is ranked: the newest title matches first, then the newest body
-	// matches (FTS5 scans by rowid and stops at the LIMIT, so bm25 runs only
-	// on those). Ranking a rowid IN (...) set instead costs a seek per row.
+	// matches up to a bound is cheap; past it the page is picked from
+	// bounded candidate sets (see pickMany).
 	var many bool
 	if err := s.db.QueryRow(ctx, "SELECT count(*) > ? FROM (SELECT rowid FROM kb_search WHERE kb_search MATCH ? LIMIT ?)",
 		s.rankBound(), match, s.rankBound()+1).Scan(&many); err != nil {
 		return nil, err
 	}
-	ranked := func(where string) string {
-		return `SELECT kb_search.rowid AS vid, bm25(kb_search, 10.0, 1.0) AS rank
-		FROM kb_search JOIN kb_article_versions v ON v.id = kb_search.rowid JOIN kb_articles a ON a.id = v.article_id
-		WHERE kb_search MATCH ? AND ` + cond + where
-	}
 	var top string
 	var all []any
 	if many {
-		n := max(s.rankBound()/2, q.Limit)
-		top = `t AS (SELECT * FROM (` + ranked(" ORDER BY kb_search.rowid DESC LIMIT ?") + `)),
-		b AS (SELECT * FROM (` + ranked(" ORDER BY kb_search.rowid DESC LIMIT ?") + `)),
-		top AS MATERIALIZED (SELECT vid, 0 AS g, rank FROM t UNION ALL SELECT vid, 1, rank FROM b WHERE vid NOT IN (SELECT vid FROM t) ORDER BY g, rank LIMIT ?)`
-		all = append(append([]any{"{title} : (" + match + ")"}, args...), n, match)
-		all = append(append(all, args...), n)
+		picked, err := s.pickMany(ctx, q, match, cond, args)
+		if err != nil || len(picked) == 0 {
+			return []Hit{}, err
+		}
+		rows := make([]string, len(picked))
+		for i, p := range picked {
+			rows[i] = "(?, ?, ?)"
+			all = append(all, p.vid, p.group, p.rank)
+		}
+		top = `top(vid, g, rank) AS MATERIALIZED (VALUES ` + strings.Join(rows, ", ") + `)`
 	} else {
-		top = `top AS MATERIALIZED (SELECT vid, 0 AS g, rank FROM (` + ranked(" ORDER BY rank LIMIT ?") + `))`
-		all = append([]any{match}, args...)
+		top = `top AS MATERIALIZED (SELECT kb_search.rowid AS vid, 0 AS g, bm25(kb_search, 10.0, 1.0) AS rank
+			FROM kb_search JOIN kb_article_versions v ON v.id = kb_search.rowid JOIN kb_articles a ON a.id = v.article_id
+			WHERE kb_search MATCH ? AND ` + cond + ` ORDER BY rank LIMIT ?)`
+		all = append(append([]any{match}, args...), q.Limit)
 	}
 	// Ranking first, snippets only for the page: snippet() reads and
 	// tokenizes each document again, which over every match would cost more
 	// than the search. The page's few rows drive the join (MATERIALIZED,
 	// CROSS JOIN): left to itself the planner scanned every match of the
 	// text search and looked each up in the page, 0.4 s over 100,000
-	// articles whatever the words.
+	// articles whatever the words. No bm25 here: each row's lookup starts
+	// the text query again, and bm25 counts the documents of every word
+	// again with it (5 ms a row for a word in every article). No ORDER BY
+	// either: sorting made SQLite run the snippets after the sort, slowly.
 	query := `WITH ` + top + `
-	SELECT v.article_id, a.slug, a.locale, v.version, v.title, v.category, v.audience, top.rank,
+	SELECT top.g, top.rank, v.article_id, a.slug, a.locale, v.version, v.title, v.category, v.audience,
 		highlight(kb_search, 0, char(1), char(2)), snippet(kb_search, 1, char(1), char(2), '…', 24)
 	FROM top CROSS JOIN kb_search ON kb_search.rowid = top.vid JOIN kb_article_versions v ON v.id = top.vid JOIN kb_articles a ON a.id = v.article_id
-	WHERE kb_search MATCH ?
-	ORDER BY top.g, top.rank, v.article_id`
-	all = append(all, q.Limit, match)
+	WHERE kb_search MATCH ?`
+	all = append(all, match)
 	rows, err := s.db.Query(ctx, query, all...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	hits := []Hit{}
+	type row struct {
+		hit   Hit
+		group int
+	}
+	var got []row
 	for rows.Next() {
-		var h Hit
+		var r row
 		var title, snip string
-		if err := rows.Scan(&h.ArticleID, &h.Slug, &h.Locale, &h.Version, &h.Title, &h.Category, &h.Audience, &h.Rank, &title, &snip); err != nil {
+		h := &r.hit
+		if err := rows.Scan(&r.group, &h.Rank, &h.ArticleID, &h.Slug, &h.Locale, &h.Version, &h.Title, &h.Category, &h.Audience, &title, &snip); err != nil {
 			return nil, err
 		}
 		h.Rank = -h.Rank // bm25 is lower for better matches
 		h.TitleHTML, h.Snippet = template.HTML(title), template.HTML(snip)
-		hits = append(hits, h)
+		got = append(got, r)
 	}
-	return hits, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sort.Slice(got, func(i, j int) bool {
+		if got[i].group != got[j].group {
+			return got[i].group < got[j].group
+		}
+		if got[i].hit.Rank != got[j].hit.Rank {
+			return got[i].hit.Rank > got[j].hit.Rank
+		}
+		return got[i].hit.ArticleID < got[j].hit.ArticleID
+	})
+	hits := make([]Hit, len(got))
+	for i, r := range got {
+		hits[i] = r.hit
+	}
+	return hits, nil
+}
+
+// picked is a version chosen for the page: group 0 matched in the title,
+// group 1 in the body only; rank is lower for better, like bm25.
+type picked struct {
+	vid   id.ID
+	group int
+	rank  float64
+}
+
+// pickMany chooses the page of a search with more matches than the rank
+// bound without bm25, whose document counts alone cost milliseconds for
+// words in most articles. FTS5 scans matches by rowid, newest first, and
+// stops at a LIMIT, so bounded candidate sets are cheap:
+//   - the newest title matches, shortest title first (a title that is
+//     little more than the words is about them);
+//   - only when they do not fill the page, the newest body matches.
+//
+// When every article has the words, the words tell little apart; the
+// title is what does.
+func (s *Service) pickMany(ctx context.Context, q Query, match, cond string, args []any) ([]picked, error) {
+	from := ` FROM kb_search JOIN kb_article_versions v ON v.id = kb_search.rowid JOIN kb_articles a ON a.id = v.article_id
+		WHERE kb_search MATCH ? AND ` + cond + ` ORDER BY kb_search.rowid DESC LIMIT ?`
+	read := func(query string, args ...any) ([]picked, error) {
+		rows, err := s.db.Query(ctx, query, args...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []picked
+		for rows.Next() {
+			var p picked
+			var titleLen float64
+			if err := rows.Scan(&p.vid, &titleLen); err != nil {
+				return nil, err
+			}
+			p.rank = -10 / (10 + titleLen)
+			out = append(out, p)
+		}
+		return out, rows.Err()
+	}
+	n := max(s.rankBound()/2, q.Limit)
+	titles := ` FROM kb_titles JOIN kb_article_versions v ON v.id = kb_titles.rowid JOIN kb_articles a ON a.id = v.article_id
+		WHERE kb_titles MATCH ? AND ` + cond + ` ORDER BY kb_titles.rowid DESC LIMIT ?`
+	out, err := read(`SELECT kb_titles.rowid, length(v.title)`+titles, append(append([]any{match}, args...), n)...)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].rank < out[j].rank })
+	out = out[:min(len(out), q.Limit)]
+	if len(out) == q.Limit {
+		return out, nil
+	}
+	seen := map[id.ID]bool{}
+	for _, p := range out {
+		seen[p.vid] = true
+	}
+	body, err := read(`SELECT kb_search.rowid, 0`+from, append(append([]any{match}, args...), q.Limit+len(out))...)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range body {
+		if len(out) == q.Limit {
+			break
+		}
+		if !seen[p.vid] {
+			out = append(out, picked{vid: p.vid, group: 1, rank: -1 / float64(2+i)})
+		}
+	}
+	return out, nil
 }
 
 // defaultRankBound is how many matches SQLite ranks in full (about 20 µs
