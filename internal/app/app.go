@@ -124,6 +124,8 @@ func NewServicesWith(db *store.DB, region string, b bus.Bus, log *slog.Logger) *
 	s.Routing.SetCalendars(s.Cases.BusinessHours)
 	s.Routing.SetWriteHook(s.Webhooks.RoutingEvents)
 	s.Kiosk = kiosk.NewService(db, s.ContactPoints, customers, interactions, s.Cases, s.Routing, s.Knowledge, log)
+	// Sign-in codes go out at once through the kiosk's SMS contact point.
+	s.Kiosk.SetSender(s.Messaging.SendText)
 	return s
 }
 

@@ -58,11 +58,13 @@ var (
 	ErrLocked      = errors.New("too many wrong tries; ask for a new code")
 	ErrNoCode      = errors.New("no code was sent; enter your phone number first")
 	ErrNoWalkIns   = errors.New("this store takes no walk-in check-ins here")
+	ErrCannotText  = errors.New("this kiosk cannot text codes; please use your loyalty card")
+	ErrTextFailed  = errors.New("we could not text your phone just now; try again, or use your loyalty card")
 )
 
-// Sender delivers a code to a phone (an SMS provider). Without one the code
-// is only recorded as sent (and shown on screen in the demo).
-type Sender func(ctx context.Context, phone, code string) error
+// Sender texts body to phone through the SMS contact point smsPoint
+// (messaging.Service.SendText).
+type Sender func(ctx context.Context, smsPoint id.ID, phone, body string) error
 
 // Service runs kiosk sessions over a store.
 type Service struct {
@@ -100,7 +102,14 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 type Settings struct {
 	// WalkInQueueID is the store's walk-in queue (channel task).
 	WalkInQueueID id.ID `json:"walk_in_queue_id,omitempty"`
+	// CodeSMSContactPointID is the SMS contact point that texts sign-in
+	// codes. Without one the kiosk offers no sign-in by phone (the demo
+	// shows codes on the screen instead).
+	CodeSMSContactPointID id.ID `json:"code_sms_contact_point_id,omitempty"`
 }
+
+// CanText tells whether the kiosk k can text sign-in codes.
+func (s *Service) CanText(k *Kiosk) bool { return s.sender != nil && k.Settings.CodeSMSContactPointID != 0 }
 
 // Kiosk is a kiosk contact point with its settings.
 type Kiosk struct {
@@ -216,12 +225,20 @@ func (s *Service) End(ctx context.Context, cpID id.ID, token string) error {
 	})
 }
 
-// SendCode makes a one-time code for phone and "sends" it: an outbound sms
-// interaction on the customer's timeline records that it went (never the
-// code), and the Sender, if any, delivers it. The code is returned so that
-// the demo can show it on screen. An unknown phone becomes a new customer:
-// proving the phone is proving who they are.
-func (s *Service) SendCode(ctx context.Context, ss *Session, rawPhone string) (string, error) {
+// SendCode makes a one-time code for phone and texts it through the
+// kiosk's SMS contact point; an outbound sms interaction on the customer's
+// timeline records that it went (never the code). With onScreen (the demo,
+// which has no SMS provider) the code is not texted: it is returned for the
+// screen to show. An unknown phone becomes a new customer: proving the
+// phone is proving who they are.
+func (s *Service) SendCode(ctx context.Context, ss *Session, rawPhone string, onScreen bool) (string, error) {
+	k, err := s.Kiosk(ctx, ss.ContactPointID)
+	if err != nil {
+		return "", err
+	}
+	if !onScreen && !s.CanText(k) {
+		return "", ErrCannotText
+	}
 	ident, err := s.customers.Normalizer().Normalize(string(identifier.Phone), rawPhone)
 	if err != nil {
 		return "", errs.Invalidf("phone", "is not a phone number we can text")
@@ -261,12 +278,15 @@ func (s *Service) SendCode(ctx context.Context, ss *Session, rawPhone string) (s
 	if err != nil {
 		return "", fmt.Errorf("storing a kiosk code: %w", err)
 	}
-	if s.sender != nil {
-		if err := s.sender(ctx, ident.Value, code); err != nil {
-			s.log.Warn("sending a kiosk code failed", "err", err)
-		}
+	if onScreen {
+		return code, nil
 	}
-	return code, nil
+	body := fmt.Sprintf("%s is your code to sign in at the %s. It expires in %d minutes.", code, k.Name, int(CodeTTL/time.Minute))
+	if err := s.sender(ctx, k.Settings.CodeSMSContactPointID, ident.Value, body); err != nil {
+		s.log.Warn("texting a kiosk code failed", "kiosk", k.ID, "err", err)
+		return "", ErrTextFailed
+	}
+	return "", nil
 }
 
 func randomDigits(n int) (string, error) {

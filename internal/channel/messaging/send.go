@@ -13,6 +13,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/channel/telegram"
 	"github.com/touchpoint-hub/touchpoint/internal/channel/twilio"
 	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
+	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/outbox"
 )
@@ -95,12 +96,41 @@ func (s *Service) recipient(ctx context.Context, d outbox.Delivery, prop, identK
 	return s.identifier(ctx, d.Interaction.CustomerID, identKind, identPrefix)
 }
 
-func (s *Service) sendTwilio(ctx context.Context, p *Point, d outbox.Delivery) (outbox.Result, error) {
+// twilioText sends body to a phone number through a Twilio contact point.
+func (s *Service) twilioText(ctx context.Context, p *Point, to, body string, statusCallback bool) (*twilio.Sent, error) {
 	st := p.Settings
 	token := p.Secrets["auth_token"]
 	if st.AccountSID == "" || token == "" {
-		return outbox.Result{}, outbox.Permanent(errors.New("the contact point has no account_sid setting or auth_token secret"))
+		return nil, outbox.Permanent(errors.New("the contact point has no account_sid setting or auth_token secret"))
 	}
+	c := &twilio.Client{BaseURL: twilio.DefaultBaseURL, AccountSid: st.AccountSID, AuthToken: token, HTTPClient: s.opts.HTTPClient}
+	if st.APIBaseURL != "" {
+		c.BaseURL = st.APIBaseURL
+	}
+	req := twilio.SendRequest{Channel: twilio.ChannelSMS, To: to, From: st.From, MessagingServiceSid: st.MessagingServiceSID, Body: body}
+	if p.Kind == "whatsapp" || strings.HasPrefix(st.From, "whatsapp:") {
+		req.Channel = twilio.ChannelWhatsApp
+	}
+	if base := s.PublicURL(p); base != "" && statusCallback {
+		req.StatusCallback = base + "/hooks/twilio/" + p.ID.String() + "/status"
+	}
+	return c.Send(ctx, req)
+}
+
+// SendText texts body to a phone number (E.164) through the SMS or
+// WhatsApp contact point cpID at once, outside the outbox: for messages
+// worth nothing a few minutes later and too secret to store, such as the
+// kiosk's one-time codes. The caller records that it was sent.
+func (s *Service) SendText(ctx context.Context, cpID id.ID, to, body string) error {
+	p, err := s.Point(ctx, cpID, Twilio)
+	if err != nil {
+		return err
+	}
+	_, err = s.twilioText(ctx, p, to, body, false)
+	return err
+}
+
+func (s *Service) sendTwilio(ctx context.Context, p *Point, d outbox.Delivery) (outbox.Result, error) {
 	to, err := s.recipient(ctx, d, "from", "phone", "")
 	if err != nil {
 		return outbox.Result{}, err
@@ -108,18 +138,7 @@ func (s *Service) sendTwilio(ctx context.Context, p *Point, d outbox.Delivery) (
 	if to == "" {
 		return outbox.Result{}, outbox.Permanent(errors.New("the customer has no phone number"))
 	}
-	c := &twilio.Client{BaseURL: twilio.DefaultBaseURL, AccountSid: st.AccountSID, AuthToken: token, HTTPClient: s.opts.HTTPClient}
-	if st.APIBaseURL != "" {
-		c.BaseURL = st.APIBaseURL
-	}
-	req := twilio.SendRequest{Channel: twilio.ChannelSMS, To: to, From: st.From, MessagingServiceSid: st.MessagingServiceSID, Body: d.Interaction.Content}
-	if p.Kind == "whatsapp" || strings.HasPrefix(st.From, "whatsapp:") {
-		req.Channel = twilio.ChannelWhatsApp
-	}
-	if base := s.PublicURL(p); base != "" {
-		req.StatusCallback = base + "/hooks/twilio/" + p.ID.String() + "/status"
-	}
-	sent, err := c.Send(ctx, req)
+	sent, err := s.twilioText(ctx, p, to, d.Interaction.Content, true)
 	if err != nil {
 		var te *twilio.Error
 		if errors.As(err, &te) && te.OptedOut() {

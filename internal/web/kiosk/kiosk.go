@@ -162,7 +162,10 @@ func (h *Handler) render(q *req, status int, name string, data map[string]any) {
 	if data == nil {
 		data = map[string]any{}
 	}
-	data["Base"], data["Demo"], data["Kiosk"] = q.base, q.isDemo, q.kiosk
+	canText := h.Kiosk.CanText(q.kiosk)
+	// The demo banner says codes are shown on screen: only when they are.
+	data["Base"], data["Demo"], data["Kiosk"] = q.base, q.isDemo && !canText, q.kiosk
+	data["PhoneSignIn"] = q.isDemo || canText
 	data["Identified"] = q.sess != nil && q.sess.Identified()
 	data["HasSession"] = q.sess != nil
 	data["IdleSeconds"] = int(h.Kiosk.Idle / time.Second)
@@ -278,10 +281,17 @@ func (h *Handler) sendCode(q *req) {
 		return
 	}
 	phone := q.r.FormValue("phone")
-	code, err := h.Kiosk.SendCode(q.r.Context(), q.sess, phone)
+	// Demo only: no SMS provider, so the screen stands in for the phone.
+	code, err := h.Kiosk.SendCode(q.r.Context(), q.sess, phone, q.isDemo && !h.Kiosk.CanText(q.kiosk))
 	switch {
 	case errors.Is(err, kioskdomain.ErrRateLimited):
 		h.render(q, http.StatusTooManyRequests, "identify", map[string]any{"PhoneError": err.Error(), "Phone": phone})
+		return
+	case errors.Is(err, kioskdomain.ErrCannotText):
+		h.render(q, http.StatusConflict, "identify", map[string]any{"PhoneError": err.Error(), "Phone": phone})
+		return
+	case errors.Is(err, kioskdomain.ErrTextFailed):
+		h.render(q, http.StatusBadGateway, "identify", map[string]any{"PhoneError": err.Error(), "Phone": phone})
 		return
 	case err != nil:
 		var inv *errs.Invalid
@@ -293,8 +303,7 @@ func (h *Handler) sendCode(q *req) {
 		return
 	}
 	data := map[string]any{"Phone": maskPhone(phone)}
-	if q.isDemo {
-		// Demo only: no SMS provider, so the screen stands in for the phone.
+	if code != "" {
 		data["DemoCode"] = code
 	}
 	h.render(q, http.StatusOK, "code", data)

@@ -3,12 +3,14 @@ package kiosk_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -61,19 +63,41 @@ func newWorld(t *testing.T, db *store.DB, tries *ratelimit.Limiter) *world {
 	s := app.NewServices(db, "US")
 	w := &world{t: t, s: s, codes: map[string]string{}, articles: map[string]id.ID{}, now: time.Now().UTC()}
 	s.Kiosk.SetClock(func() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.now })
-	s.Kiosk.SetSender(func(_ context.Context, phone, code string) error {
+	// Codes go out through an SMS contact point to a server that answers
+	// as Twilio's Messages API does; the code is read from the text sent.
+	api := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		user, pass, _ := r.BasicAuth()
+		if r.Method != "POST" || r.URL.Path != "/2010-04-01/Accounts/AC123/Messages.json" || user != "AC123" || pass != "tok" {
+			http.Error(rw, `{"code": 20003, "message": "Authenticate"}`, http.StatusUnauthorized)
+			return
+		}
+		r.ParseForm()
+		code := regexp.MustCompile(`^(\d{6}) is your code to sign in at the Main Street store kiosk\.`).FindStringSubmatch(r.PostForm.Get("Body"))
+		if code == nil || r.PostForm.Get("From") != "+15550100" {
+			http.Error(rw, `{"code": 21602, "message": "Message body is required."}`, http.StatusBadRequest)
+			return
+		}
 		w.mu.Lock()
-		defer w.mu.Unlock()
-		w.codes[phone], w.last = code, code
-		return nil
-	})
+		w.codes[r.PostForm.Get("To")], w.last = code[1], code[1]
+		w.mu.Unlock()
+		rw.Header().Set("Content-Type", "application/json")
+		rw.WriteHeader(http.StatusCreated)
+		fmt.Fprint(rw, `{"sid": "SM0001", "status": "queued"}`)
+	}))
+	t.Cleanup(api.Close)
+	skind, sname := contactpoint.Kind("sms"), "Texts"
+	sms, err := s.ContactPoints.Create(ctx, contactpoint.Spec{Kind: &skind, Name: &sname, Secrets: map[string]string{"auth_token": "tok"},
+		Settings: json.RawMessage(fmt.Sprintf(`{"account_sid": "AC123", "from": "+15550100", "api_base_url": %q}`, api.URL))})
+	if err != nil {
+		t.Fatal(err)
+	}
 	q, err := s.Routing.UpsertQueue(ctx, 0, routing.QueueInput{Name: "Main Street walk-ins", Queue: engine.Queue{Channels: []engine.Channel{engine.ChannelTask}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.queueID = q.ID
 	kind, name := contactpoint.Kind("kiosk"), "Main Street store kiosk"
-	settings, _ := json.Marshal(map[string]any{"walk_in_queue_id": q.ID})
+	settings, _ := json.Marshal(map[string]any{"walk_in_queue_id": q.ID, "code_sms_contact_point_id": sms.ID})
 	cp, err := s.ContactPoints.Create(ctx, contactpoint.Spec{Kind: &kind, Name: &name, Settings: settings})
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +200,7 @@ func (c *client) post(path string, kv ...string) (int, string, string) {
 	return c.do("POST", path, f)
 }
 
-// signIn identifies with a phone and the code that was "sent".
+// signIn identifies with a phone and the code texted to it.
 func (c *client) signIn(phone string) {
 	c.w.t.Helper()
 	if st, _, body := c.post("/identify/phone", "phone", phone); st != 200 || !strings.Contains(body, "code-form") {
@@ -467,4 +491,50 @@ func citations(t *testing.T, db *store.DB, cp, article id.ID) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// A kiosk with no SMS contact point offers no sign-in by phone, and says so
+// when asked anyway; the demo, which has no SMS provider, shows the code on
+// the screen under a DEMO banner instead.
+func TestKioskWithoutSMS(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, nil)
+		ctx := t.Context()
+		settings, _ := json.Marshal(map[string]any{"walk_in_queue_id": w.queueID})
+		if _, err := w.s.ContactPoints.Update(ctx, w.kioskID, contactpoint.Spec{Settings: settings}); err != nil {
+			t.Fatal(err)
+		}
+		c := w.client()
+		if st, _, body := c.get("/identify"); st != 200 || strings.Contains(body, "phone-form") || !strings.Contains(body, "card-form") {
+			t.Fatalf("sign-in page without SMS: %d, phone form shown: %v", st, strings.Contains(body, "phone-form"))
+		}
+		if st, _, body := c.post("/identify/phone", "phone", annPhone); st != 409 || !strings.Contains(body, "cannot text codes") {
+			t.Fatalf("asking for a code without SMS: %d %s", st, body)
+		}
+		if w.code(annPhone) != "" {
+			t.Fatal("a code was texted without an SMS contact point")
+		}
+
+		if err := db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+			_, err := tx.Exec(ctx, "INSERT INTO settings (key, value) VALUES ('demo.filled', '1')")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// The whole application, which tells the kiosk it runs the demo.
+		w.srv = httptest.NewServer(w.s.Handler(slog.New(slog.DiscardHandler), app.Limits{}))
+		t.Cleanup(w.srv.Close)
+		c = w.client()
+		if st, _, body := c.get("/identify"); st != 200 || !strings.Contains(body, "phone-form") || !strings.Contains(body, "demo-banner") {
+			t.Fatalf("demo sign-in page: %d, phone form %v, banner %v", st, strings.Contains(body, "phone-form"), strings.Contains(body, "demo-banner"))
+		}
+		st, _, body := c.post("/identify/phone", "phone", annPhone)
+		code := regexp.MustCompile(`id="demo-code"[^>]*>[\s\S]*?<strong>(\d{6})</strong>`).FindStringSubmatch(body)
+		if st != 200 || code == nil {
+			t.Fatalf("demo code: %d %s", st, body)
+		}
+		if st, loc, _ := c.post("/identify/code", "code", code[1]); st != 303 || !strings.HasSuffix(loc, "/me") {
+			t.Fatalf("the code shown on screen does not sign in: %d %s", st, loc)
+		}
+	})
 }
