@@ -337,8 +337,11 @@ type ArticleFilter struct {
 	// Audience, when set, keeps articles whose published version that
 	// viewer may see (agents see all, kiosk public and kiosk, public public).
 	Audience Audience
-	Limit    int
-	Cursor   string
+	// Text is part of the slug or of a current version's title; Status is
+	// published, draft or in_review (see listConditions).
+	Text, Status string
+	Limit        int
+	Cursor       string
 }
 
 // ListArticles lists articles by id, a page at a time.
@@ -359,6 +362,11 @@ func (s *Service) ListArticles(ctx context.Context, f ArticleFilter) ([]*Article
 	if f.Locale != "" {
 		where, args = append(where, "a.locale = ?"), append(args, f.Locale)
 	}
+	conds, cargs, err := listConditions(articleKind, "a", "slug", "title", f.Text, f.Status)
+	if err != nil {
+		return nil, "", err
+	}
+	where, args = append(where, conds...), append(args, cargs...)
 	if f.Category != "" || f.Audience != "" {
 		sub := "SELECT 1 FROM kb_article_versions p WHERE p.article_id = a.id AND p.status = 'published'"
 		if f.Category != "" {

@@ -45,7 +45,7 @@ func benchWords() []string {
 	return words
 }
 
-// openBench fills a SQLite store with benchArticles published articles
+// openBench fills a store (SQLite unless TOUCHPOINT_KB_BENCH_POSTGRES) with benchArticles published articles
 // (fixed seed), once per test binary run.
 func openBench(b *testing.B) (*knowledge.Service, []string) {
 	words := benchWords()
@@ -60,7 +60,10 @@ func openBench(b *testing.B) (*knowledge.Service, []string) {
 			}
 		}
 		ctx := context.Background()
-		benchDB, benchErr = store.Open(ctx, store.Config{DataDir: dir})
+		// TOUCHPOINT_KB_BENCH_POSTGRES runs it on PostgreSQL instead, e.g.
+		// postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=kbbench
+		// (the schema must exist; it is filled once and kept).
+		benchDB, benchErr = store.Open(ctx, store.Config{DataDir: dir, URL: os.Getenv("TOUCHPOINT_KB_BENCH_POSTGRES")})
 		if benchErr != nil {
 			return
 		}

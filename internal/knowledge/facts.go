@@ -253,8 +253,11 @@ func (s *Service) Fact(ctx context.Context, factID id.ID) (*Fact, error) {
 // FactFilter narrows ListFacts.
 type FactFilter struct {
 	Prefix string // name prefix, such as "store."
-	Limit  int
-	Cursor string
+	// Text is part of the name or of a current version's value; Status is
+	// published, draft or in_review (see listConditions).
+	Text, Status string
+	Limit        int
+	Cursor       string
 }
 
 // ListFacts lists facts by name and locale, a page at a time.
@@ -276,6 +279,11 @@ func (s *Service) ListFacts(ctx context.Context, f FactFilter) ([]*Fact, string,
 		// with no LIKE escaping.
 		where, args = append(where, "f.name >= ? AND f.name < ?"), append(args, f.Prefix, f.Prefix+"\U0010FFFF")
 	}
+	conds, cargs, err := listConditions(factKind, "f", "name", "value", f.Text, f.Status)
+	if err != nil {
+		return nil, "", err
+	}
+	where, args = append(where, conds...), append(args, cargs...)
 	out, err := s.readFacts(ctx, strings.Join(where, " AND "), args, limit+1)
 	if err != nil {
 		return nil, "", err

@@ -120,6 +120,34 @@ var (
 	factKind    = kind{name: "fact", parent: "kb_facts", versions: "kb_fact_versions", fk: "fact_id"}
 )
 
+// listConditions are the SQL conditions of a list's text and status
+// filters on the parent row alias.id: text is a case-insensitive part of
+// the name column or of a current version's textColumn (title, value);
+// status keeps those with a published version ("published") or an open
+// version in that status ("draft", "in_review").
+func listConditions(k kind, alias, nameColumn, textColumn, text, status string) ([]string, []any, error) {
+	var conds []string
+	var args []any
+	if text = strings.TrimSpace(text); text != "" {
+		if len(text) > 200 {
+			return nil, nil, errs.Invalidf("q", "must be at most 200 bytes")
+		}
+		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(text)) + "%"
+		conds = append(conds, "(lower("+alias+"."+nameColumn+") LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM "+k.versions+" t WHERE t."+k.fk+" = "+alias+
+			".id AND t.status IN ('published', 'draft', 'in_review') AND lower(t."+textColumn+") LIKE ? ESCAPE '\\'))")
+		args = append(args, like, like)
+	}
+	switch status {
+	case "":
+	case "published", "draft", "in_review":
+		conds = append(conds, "EXISTS (SELECT 1 FROM "+k.versions+" st WHERE st."+k.fk+" = "+alias+".id AND st.status = ?)")
+		args = append(args, status)
+	default:
+		return nil, nil, errs.Invalidf("status", "must be published, draft or in_review")
+	}
+	return conds, args, nil
+}
+
 const stampColumns = "created_by, created_at, updated_by, updated_at, submitted_by, submitted_at, published_by, published_at, superseded_at"
 
 // stampDest returns scan targets for stampColumns and a function that fills s.

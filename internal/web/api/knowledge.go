@@ -78,7 +78,7 @@ func (a *API) listArticles(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	items, next, err := a.Knowledge.ListArticles(r.Context(), knowledge.ArticleFilter{Locale: q.Get("locale"), Category: q.Get("category"),
-		Audience: aud, Limit: limit, Cursor: q.Get("cursor")})
+		Audience: aud, Text: q.Get("q"), Status: q.Get("status"), Limit: limit, Cursor: q.Get("cursor")})
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -202,7 +202,7 @@ func (a *API) listFacts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	items, next, err := a.Knowledge.ListFacts(r.Context(), knowledge.FactFilter{Prefix: q.Get("prefix"), Limit: limit, Cursor: q.Get("cursor")})
+	items, next, err := a.Knowledge.ListFacts(r.Context(), knowledge.FactFilter{Prefix: q.Get("prefix"), Text: q.Get("q"), Status: q.Get("status"), Limit: limit, Cursor: q.Get("cursor")})
 	if err != nil {
 		a.fail(w, r, err)
 		return

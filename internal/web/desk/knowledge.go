@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,22 +61,15 @@ type kbRow struct {
 
 // statusMatch tells whether a row passes the status filter: published
 // (has a published version), draft or in_review (its open version is).
-func statusMatch(filter string, published int, open knowledge.Status) bool {
-	switch filter {
-	case "published":
-		return published > 0
-	case "draft", "in_review":
-		return string(open) == filter
-	}
-	return true
-}
+// kbPage is how many articles and facts the list shows at a time.
+const kbPage = 100
 
 func (d *Desk) knowledgeList(w http.ResponseWriter, r *http.Request, v *viewer) {
 	ctx := r.Context()
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	status := r.URL.Query().Get("status")
-	lq := strings.ToLower(q)
-	arts, _, err := d.Knowledge.ListArticles(ctx, knowledge.ArticleFilter{Limit: 200})
+	qs := r.URL.Query()
+	q := strings.TrimSpace(qs.Get("q"))
+	status := qs.Get("status")
+	arts, nextArticles, err := d.Knowledge.ListArticles(ctx, knowledge.ArticleFilter{Text: q, Status: status, Limit: kbPage, Cursor: qs.Get("articles_after")})
 	if err != nil {
 		d.fail(w, r, v, err)
 		return
@@ -96,13 +90,9 @@ func (d *Desk) knowledgeList(w http.ResponseWriter, r *http.Request, v *viewer) 
 		if cur != nil {
 			row.Title, row.Summary = cur.Title, string(cur.Audience)
 		}
-		if !statusMatch(status, row.Published, row.OpenStatus) ||
-			(lq != "" && !strings.Contains(strings.ToLower(row.Title+" "+row.Name), lq)) {
-			continue
-		}
 		articles = append(articles, row)
 	}
-	facts, _, err := d.Knowledge.ListFacts(ctx, knowledge.FactFilter{Limit: 500})
+	facts, nextFacts, err := d.Knowledge.ListFacts(ctx, knowledge.FactFilter{Text: q, Status: status, Limit: kbPage, Cursor: qs.Get("facts_after")})
 	if err != nil {
 		d.fail(w, r, v, err)
 		return
@@ -119,13 +109,17 @@ func (d *Desk) knowledgeList(w http.ResponseWriter, r *http.Request, v *viewer) 
 				row.Summary = f.Open.Value
 			}
 		}
-		if !statusMatch(status, row.Published, row.OpenStatus) ||
-			(lq != "" && !strings.Contains(strings.ToLower(row.Name+" "+row.Summary), lq)) {
-			continue
-		}
 		factRows = append(factRows, row)
 	}
-	data := map[string]any{"Q": q, "Status": status, "Articles": articles, "Facts": factRows}
+	more := func(key, cursor string) string {
+		if cursor == "" {
+			return ""
+		}
+		next := url.Values{"q": {q}, "status": {status}, key: {cursor}}
+		return "/knowledge?" + next.Encode()
+	}
+	data := map[string]any{"Q": q, "Status": status, "Articles": articles, "Facts": factRows,
+		"MoreArticles": more("articles_after", nextArticles), "MoreFacts": more("facts_after", nextFacts)}
 	if q != "" {
 		// Editors' searches are not customers' questions: no content gap.
 		hits, err := d.Knowledge.Search(ctx, knowledge.Query{Text: q, Audience: knowledge.Agents, Limit: 20, NoGap: true})
