@@ -109,7 +109,9 @@ type Settings struct {
 }
 
 // CanText tells whether the kiosk k can text sign-in codes.
-func (s *Service) CanText(k *Kiosk) bool { return s.sender != nil && k.Settings.CodeSMSContactPointID != 0 }
+func (s *Service) CanText(k *Kiosk) bool {
+	return s.sender != nil && k.Settings.CodeSMSContactPointID != 0
+}
 
 // Kiosk is a kiosk contact point with its settings.
 type Kiosk struct {

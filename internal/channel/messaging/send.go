@@ -13,8 +13,8 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/channel/telegram"
 	"github.com/touchpoint-hub/touchpoint/internal/channel/twilio"
 	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
-	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
+	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/outbox"
 )
 
