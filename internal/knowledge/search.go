@@ -175,14 +175,19 @@ func (s *Service) searchSQLite(ctx context.Context, q Query, words []string, pre
 	var top string
 	var all []any
 	if many {
-		picked, err := s.pickMany(ctx, q, match, cond, args)
+		from := ` JOIN kb_article_versions v ON v.id = %[1]s.rowid JOIN kb_articles a ON a.id = v.article_id
+			WHERE %[1]s MATCH ? AND ` + cond
+		picked, err := s.pickMany(ctx, q,
+			`SELECT kb_titles.rowid, length(v.title) FROM kb_titles`+fmt.Sprintf(from, "kb_titles")+` ORDER BY kb_titles.rowid DESC LIMIT ?`,
+			`SELECT kb_search.rowid, 0 FROM kb_search`+fmt.Sprintf(from, "kb_search")+` ORDER BY kb_search.rowid DESC LIMIT ?`,
+			append([]any{match}, args...))
 		if err != nil || len(picked) == 0 {
 			return []Hit{}, err
 		}
 		rows := make([]string, len(picked))
 		for i, p := range picked {
 			rows[i] = "(?, ?, ?)"
-			all = append(all, p.vid, p.group, p.rank)
+			all = append(all, p.vid, p.group, -p.rank) // lower is better, like bm25
 		}
 		top = `top(vid, g, rank) AS MATERIALIZED (VALUES ` + strings.Join(rows, ", ") + `)`
 	} else {
@@ -211,13 +216,9 @@ func (s *Service) searchSQLite(ctx context.Context, q Query, words []string, pre
 		return nil, err
 	}
 	defer rows.Close()
-	type row struct {
-		hit   Hit
-		group int
-	}
-	var got []row
+	var got []rankedHit
 	for rows.Next() {
-		var r row
+		var r rankedHit
 		var title, snip string
 		h := &r.hit
 		if err := rows.Scan(&r.group, &h.Rank, &h.ArticleID, &h.Slug, &h.Locale, &h.Version, &h.Title, &h.Category, &h.Audience, &title, &snip); err != nil {
@@ -230,24 +231,11 @@ func (s *Service) searchSQLite(ctx context.Context, q Query, words []string, pre
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	sort.Slice(got, func(i, j int) bool {
-		if got[i].group != got[j].group {
-			return got[i].group < got[j].group
-		}
-		if got[i].hit.Rank != got[j].hit.Rank {
-			return got[i].hit.Rank > got[j].hit.Rank
-		}
-		return got[i].hit.ArticleID < got[j].hit.ArticleID
-	})
-	hits := make([]Hit, len(got))
-	for i, r := range got {
-		hits[i] = r.hit
-	}
-	return hits, nil
+	return sortHits(got), nil
 }
 
 // picked is a version chosen for the page: group 0 matched in the title,
-// group 1 in the body only; rank is lower for better, like bm25.
+// group 1 in the body only; rank is higher for better.
 type picked struct {
 	vid   id.ID
 	group int
@@ -255,20 +243,22 @@ type picked struct {
 }
 
 // pickMany chooses the page of a search with more matches than the rank
-// bound without bm25, whose document counts alone cost milliseconds for
-// words in most articles. FTS5 scans matches by rowid, newest first, and
-// stops at a LIMIT, so bounded candidate sets are cheap:
-//   - the newest title matches, shortest title first (a title that is
+// bound without ranking every match: bm25's document counts alone cost
+// milliseconds for words in most articles, and ts_rank reads every match.
+// Both stores stop reading matches at a LIMIT, so bounded candidate sets
+// are cheap. titled and body are the store's queries of (version id, title
+// length) of the title matches and of all matches, in the order the store
+// finds them cheapest (SQLite: newest first; PostgreSQL: as stored), each
+// with args and then the LIMIT:
+//   - up to 150 title matches, shortest title first (a title that is
 //     little more than the words is about them);
-//   - only when they do not fill the page, the newest body matches.
+//   - only when they do not fill the page, body matches.
 //
 // When every article has the words, the words tell little apart; the
 // title is what does.
-func (s *Service) pickMany(ctx context.Context, q Query, match, cond string, args []any) ([]picked, error) {
-	from := ` FROM kb_search JOIN kb_article_versions v ON v.id = kb_search.rowid JOIN kb_articles a ON a.id = v.article_id
-		WHERE kb_search MATCH ? AND ` + cond + ` ORDER BY kb_search.rowid DESC LIMIT ?`
-	read := func(query string, args ...any) ([]picked, error) {
-		rows, err := s.db.Query(ctx, query, args...)
+func (s *Service) pickMany(ctx context.Context, q Query, titled, body string, args []any) ([]picked, error) {
+	read := func(query string, limit int) ([]picked, error) {
+		rows, err := s.db.Query(ctx, query, append(append([]any{}, args...), limit)...)
 		if err != nil {
 			return nil, err
 		}
@@ -280,19 +270,16 @@ func (s *Service) pickMany(ctx context.Context, q Query, match, cond string, arg
 			if err := rows.Scan(&p.vid, &titleLen); err != nil {
 				return nil, err
 			}
-			p.rank = -10 / (10 + titleLen)
+			p.rank = 10 / (10 + titleLen)
 			out = append(out, p)
 		}
 		return out, rows.Err()
 	}
-	n := max(s.rankBound()/2, q.Limit)
-	titles := ` FROM kb_titles JOIN kb_article_versions v ON v.id = kb_titles.rowid JOIN kb_articles a ON a.id = v.article_id
-		WHERE kb_titles MATCH ? AND ` + cond + ` ORDER BY kb_titles.rowid DESC LIMIT ?`
-	out, err := read(`SELECT kb_titles.rowid, length(v.title)`+titles, append(append([]any{match}, args...), n)...)
+	out, err := read(titled, max(s.rankBound()/2, q.Limit))
 	if err != nil {
 		return nil, err
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].rank < out[j].rank })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].rank > out[j].rank })
 	out = out[:min(len(out), q.Limit)]
 	if len(out) == q.Limit {
 		return out, nil
@@ -301,16 +288,16 @@ func (s *Service) pickMany(ctx context.Context, q Query, match, cond string, arg
 	for _, p := range out {
 		seen[p.vid] = true
 	}
-	body, err := read(`SELECT kb_search.rowid, 0`+from, append(append([]any{match}, args...), q.Limit+len(out))...)
+	more, err := read(body, q.Limit+len(out))
 	if err != nil {
 		return nil, err
 	}
-	for i, p := range body {
+	for i, p := range more {
 		if len(out) == q.Limit {
 			break
 		}
 		if !seen[p.vid] {
-			out = append(out, picked{vid: p.vid, group: 1, rank: -1 / float64(2+i)})
+			out = append(out, picked{vid: p.vid, group: 1, rank: 1 / float64(2+i)})
 		}
 	}
 	return out, nil
@@ -350,33 +337,95 @@ func (s *Service) searchPostgres(ctx context.Context, q Query, words []string, p
 		tsq, args = append(tsq, "plainto_tsquery('english', ?)"), append(args, last)
 	}
 	cond, vargs := visibility(q)
-	query := `WITH q AS (SELECT ` + strings.Join(tsq, " && ") + ` AS q),
-	top AS (
-		SELECT v.id, ts_rank(v.search, q.q, 1) AS rank
+	withQ := `WITH q AS (SELECT ` + strings.Join(tsq, " && ") + ` AS q)`
+	// As on SQLite: ts_rank over every match reads them all (0.7 s for a
+	// word in 100,000 articles), so past the bound the page is picked.
+	var many bool
+	if err := s.db.QueryRow(ctx, withQ+` SELECT count(*) > ? FROM (SELECT 1 FROM kb_article_versions v, q WHERE v.status = 'published' AND v.search @@ q.q LIMIT ?) m`,
+		append(append([]any{}, args...), s.rankBound(), s.rankBound()+1)...).Scan(&many); err != nil {
+		return nil, err
+	}
+	var top string
+	var all []any
+	if many {
+		// No ORDER BY: with one, the planner walked the primary key
+		// backwards testing every row (1.3 s for a word in 1% of
+		// articles); without, the GIN bitmap stops at the LIMIT.
+		from := ` FROM kb_article_versions v JOIN kb_articles a ON a.id = v.article_id, q WHERE v.status = 'published' AND %s @@ q.q AND ` + cond + ` LIMIT ?`
+		picked, err := s.pickMany(ctx, q,
+			withQ+` SELECT v.id, length(v.title)`+fmt.Sprintf(from, titleVector),
+			withQ+` SELECT v.id, 0`+fmt.Sprintf(from, "v.search"),
+			append(append([]any{}, args...), vargs...))
+		if err != nil || len(picked) == 0 {
+			return []Hit{}, err
+		}
+		rows := make([]string, len(picked))
+		all = append(all, args...)
+		for i, p := range picked {
+			rows[i] = "(?::bigint, ?::int, ?::float8)"
+			all = append(all, p.vid, p.group, p.rank)
+		}
+		top = `top(id, g, rank) AS (VALUES ` + strings.Join(rows, ", ") + `)`
+	} else {
+		top = `top AS (
+		SELECT v.id, 0 AS g, ts_rank(v.search, q.q, 1) AS rank
 		FROM kb_article_versions v JOIN kb_articles a ON a.id = v.article_id, q
 		WHERE v.status = 'published' AND v.search @@ q.q AND ` + cond + `
-		ORDER BY rank DESC, v.id LIMIT ?)
-	SELECT v.article_id, a.slug, a.locale, v.version, v.title, v.category, v.audience, top.rank,
+		ORDER BY rank DESC, v.id LIMIT ?)`
+		all = append(append(append(all, args...), vargs...), q.Limit)
+	}
+	query := withQ + `, ` + top + `
+	SELECT top.g, top.rank, v.article_id, a.slug, a.locale, v.version, v.title, v.category, v.audience,
 		ts_headline('english', v.title, q.q, ?), ts_headline('english', v.search_body, q.q, ?)
-	FROM top JOIN kb_article_versions v ON v.id = top.id JOIN kb_articles a ON a.id = v.article_id, q
-	ORDER BY top.rank DESC, v.id`
-	all := append(append(args, vargs...), q.Limit, titleHeadlineOptions, headlineOptions)
+	FROM top JOIN kb_article_versions v ON v.id = top.id JOIN kb_articles a ON a.id = v.article_id, q`
+	all = append(all, titleHeadlineOptions, headlineOptions)
 	rows, err := s.db.Query(ctx, query, all...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	hits := []Hit{}
+	var got []rankedHit
 	for rows.Next() {
-		var h Hit
+		var r rankedHit
 		var title, snip string
-		if err := rows.Scan(&h.ArticleID, &h.Slug, &h.Locale, &h.Version, &h.Title, &h.Category, &h.Audience, &h.Rank, &title, &snip); err != nil {
+		h := &r.hit
+		if err := rows.Scan(&r.group, &h.Rank, &h.ArticleID, &h.Slug, &h.Locale, &h.Version, &h.Title, &h.Category, &h.Audience, &title, &snip); err != nil {
 			return nil, err
 		}
 		h.TitleHTML, h.Snippet = template.HTML(title), template.HTML(snip)
-		hits = append(hits, h)
+		got = append(got, r)
 	}
-	return hits, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return sortHits(got), nil
+}
+
+// titleVector is the expression of the PostgreSQL title index (0016).
+const titleVector = "(to_tsvector('english', v.title) || to_tsvector('simple', v.title))"
+
+// rankedHit is a hit with its group (title matches first), before sorting.
+type rankedHit struct {
+	hit   Hit
+	group int
+}
+
+// sortHits orders a page: title group first, then higher rank, then id.
+func sortHits(got []rankedHit) []Hit {
+	sort.Slice(got, func(i, j int) bool {
+		if got[i].group != got[j].group {
+			return got[i].group < got[j].group
+		}
+		if got[i].hit.Rank != got[j].hit.Rank {
+			return got[i].hit.Rank > got[j].hit.Rank
+		}
+		return got[i].hit.ArticleID < got[j].hit.ArticleID
+	})
+	hits := make([]Hit, len(got))
+	for i, r := range got {
+		hits[i] = r.hit
+	}
+	return hits
 }
 
 // resolveSnippets turns the raw marked title and snippet of each hit into
