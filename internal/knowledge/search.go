@@ -401,8 +401,8 @@ func (s *Service) searchPostgres(ctx context.Context, q Query, words []string, p
 	return sortHits(got), nil
 }
 
-// titleVector is the expression of the PostgreSQL title index (0016).
-const titleVector = "(to_tsvector('english', v.title) || to_tsvector('simple', v.title))"
+// titleVector is the PostgreSQL title's lexemes (migration 0017).
+const titleVector = "v.title_search"
 
 // rankedHit is a hit with its group (title matches first), before sorting.
 type rankedHit struct {
