@@ -10,6 +10,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/knowledge"
+	"github.com/touchpoint-hub/touchpoint/internal/knowledge/knowledgetest"
 	"github.com/touchpoint-hub/touchpoint/internal/store"
 	"github.com/touchpoint-hub/touchpoint/internal/store/storetest"
 )
@@ -21,48 +22,13 @@ func ptr[T any](v T) *T { return &v }
 // publishArticle creates an article and publishes its first version.
 func publishArticle(t testing.TB, kb *knowledge.Service, slug, title, body string, aud knowledge.Audience) *knowledge.Article {
 	t.Helper()
-	ctx := context.Background()
-	a, err := kb.CreateArticle(ctx, knowledge.ArticleSpec{Slug: ptr(slug), Title: ptr(title), Body: ptr(body), Audience: ptr(string(aud)), Category: ptr("help")}, editor)
-	if err != nil {
-		t.Fatalf("creating %s: %v", slug, err)
-	}
-	if err := kb.SubmitArticle(ctx, a.ID, 1, editor); err != nil {
-		t.Fatal(err)
-	}
-	if err := kb.PublishArticle(ctx, a.ID, 1, publisher); err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return knowledgetest.PublishArticleAs(t, kb, editor, publisher, slug, title, body, "help", aud)
 }
 
 // setFact creates or changes a fact and publishes the value.
 func setFact(t testing.TB, kb *knowledge.Service, name, value string) (id.ID, int) {
 	t.Helper()
-	ctx := context.Background()
-	f, err := kb.FactByName(ctx, name, "")
-	var version int
-	if errors.Is(err, errs.ErrNotFound) {
-		f, err = kb.CreateFact(ctx, knowledge.FactSpec{Name: ptr(name), Value: ptr(value)}, editor)
-		if err != nil {
-			t.Fatal(err)
-		}
-		version = 1
-	} else if err != nil {
-		t.Fatal(err)
-	} else {
-		v, err := kb.NewFactDraft(ctx, f.ID, knowledge.FactSpec{Value: ptr(value)}, editor)
-		if err != nil {
-			t.Fatal(err)
-		}
-		version = v.Version
-	}
-	if err := kb.SubmitFact(ctx, f.ID, version, editor); err != nil {
-		t.Fatal(err)
-	}
-	if err := kb.PublishFact(ctx, f.ID, version, publisher); err != nil {
-		t.Fatal(err)
-	}
-	return f.ID, version
+	return knowledgetest.SetFactAs(t, kb, editor, publisher, name, value)
 }
 
 func TestArticleLifecycle(t *testing.T) {

@@ -211,27 +211,7 @@ func (s *Service) searchSQLite(ctx context.Context, q Query, words []string, pre
 	FROM top CROSS JOIN kb_search ON kb_search.rowid = top.vid JOIN kb_article_versions v ON v.id = top.vid JOIN kb_articles a ON a.id = v.article_id
 	WHERE kb_search MATCH ?`
 	all = append(all, match)
-	rows, err := s.db.Query(ctx, query, all...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var got []rankedHit
-	for rows.Next() {
-		var r rankedHit
-		var title, snip string
-		h := &r.hit
-		if err := rows.Scan(&r.group, &h.Rank, &h.ArticleID, &h.Slug, &h.Locale, &h.Version, &h.Title, &h.Category, &h.Audience, &title, &snip); err != nil {
-			return nil, err
-		}
-		h.Rank = -h.Rank // bm25 is lower for better matches
-		h.TitleHTML, h.Snippet = template.HTML(title), template.HTML(snip)
-		got = append(got, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return sortHits(got), nil
+	return s.page(ctx, query, all, -1) // bm25 is lower for better matches
 }
 
 // picked is a version chosen for the page: group 0 matched in the title,
@@ -379,7 +359,23 @@ func (s *Service) searchPostgres(ctx context.Context, q Query, words []string, p
 		ts_headline('english', v.title, q.q, ?), ts_headline('english', v.search_body, q.q, ?)
 	FROM top JOIN kb_article_versions v ON v.id = top.id JOIN kb_articles a ON a.id = v.article_id, q`
 	all = append(all, titleHeadlineOptions, headlineOptions)
-	rows, err := s.db.Query(ctx, query, all...)
+	return s.page(ctx, query, all, 1)
+}
+
+// titleVector is the PostgreSQL title's lexemes (migration 0017).
+const titleVector = "v.title_search"
+
+// rankedHit is a hit with its group (title matches first), before sorting.
+type rankedHit struct {
+	hit   Hit
+	group int
+}
+
+// page reads the rows of a page statement (group, rank, the hit's columns,
+// marked title and snippet), turns the rank so that higher is better
+// (sign), and sorts them.
+func (s *Service) page(ctx context.Context, query string, args []any, sign float64) ([]Hit, error) {
+	rows, err := s.db.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -392,6 +388,7 @@ func (s *Service) searchPostgres(ctx context.Context, q Query, words []string, p
 		if err := rows.Scan(&r.group, &h.Rank, &h.ArticleID, &h.Slug, &h.Locale, &h.Version, &h.Title, &h.Category, &h.Audience, &title, &snip); err != nil {
 			return nil, err
 		}
+		h.Rank *= sign
 		h.TitleHTML, h.Snippet = template.HTML(title), template.HTML(snip)
 		got = append(got, r)
 	}
@@ -399,15 +396,6 @@ func (s *Service) searchPostgres(ctx context.Context, q Query, words []string, p
 		return nil, err
 	}
 	return sortHits(got), nil
-}
-
-// titleVector is the PostgreSQL title's lexemes (migration 0017).
-const titleVector = "v.title_search"
-
-// rankedHit is a hit with its group (title matches first), before sorting.
-type rankedHit struct {
-	hit   Hit
-	group int
 }
 
 // sortHits orders a page: title group first, then higher rank, then id.
