@@ -238,7 +238,7 @@ type picked struct {
 // title is what does.
 func (s *Service) pickMany(ctx context.Context, q Query, titled, body string, args []any) ([]picked, error) {
 	read := func(query string, limit int) ([]picked, error) {
-		rows, err := s.db.Query(ctx, query, append(append([]any{}, args...), limit)...)
+		rows, err := s.db.QueryPlannedEach(ctx, query, append(append([]any{}, args...), limit)...)
 		if err != nil {
 			return nil, err
 		}
@@ -321,7 +321,7 @@ func (s *Service) searchPostgres(ctx context.Context, q Query, words []string, p
 	// As on SQLite: ts_rank over every match reads them all (0.7 s for a
 	// word in 100,000 articles), so past the bound the page is picked.
 	var many bool
-	if err := s.db.QueryRow(ctx, withQ+` SELECT count(*) > ? FROM (SELECT 1 FROM kb_article_versions v, q WHERE v.status = 'published' AND v.search @@ q.q LIMIT ?) m`,
+	if err := s.db.QueryRowPlannedEach(ctx, withQ+` SELECT count(*) > ? FROM (SELECT 1 FROM kb_article_versions v, q WHERE v.status = 'published' AND v.search @@ q.q LIMIT ?) m`,
 		append(append([]any{}, args...), s.rankBound(), s.rankBound()+1)...).Scan(&many); err != nil {
 		return nil, err
 	}
@@ -375,7 +375,7 @@ type rankedHit struct {
 // marked title and snippet), turns the rank so that higher is better
 // (sign), and sorts them.
 func (s *Service) page(ctx context.Context, query string, args []any, sign float64) ([]Hit, error) {
-	rows, err := s.db.Query(ctx, query, args...)
+	rows, err := s.db.QueryPlannedEach(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

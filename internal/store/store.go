@@ -240,6 +240,25 @@ func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 	return db.read.QueryContext(ctx, db.Rebind(q), args...)
 }
 
+// QueryPlannedEach is Query planned for each execution on PostgreSQL (see
+// Tx.QueryPlannedEach): for reads whose best plan depends on the values,
+// such as a text search, where a cached generic plan scanned the whole
+// index for a word the specific plan would find in a few rows.
+func (db *DB) QueryPlannedEach(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if db.Dialect == Postgres {
+		args = append([]any{pgx.QueryExecModeExec}, args...)
+	}
+	return db.read.QueryContext(ctx, db.Rebind(q), args...)
+}
+
+// QueryRowPlannedEach is QueryRow planned for each execution on PostgreSQL.
+func (db *DB) QueryRowPlannedEach(ctx context.Context, q string, args ...any) *sql.Row {
+	if db.Dialect == Postgres {
+		args = append([]any{pgx.QueryExecModeExec}, args...)
+	}
+	return db.read.QueryRowContext(ctx, db.Rebind(q), args...)
+}
+
 // QueryRow runs a single-row read on the reader pool.
 func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return db.read.QueryRowContext(ctx, db.Rebind(q), args...)
