@@ -96,6 +96,8 @@ type Service struct {
 	now func() time.Time
 	// searchBound overrides defaultRankBound (tests).
 	searchBound int
+	// lexemes caches PostgreSQL's statistics of the search lexemes.
+	lexemes lexemeCache
 }
 
 // NewService builds the service.

@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"html"
 	"html/template"
@@ -177,10 +178,10 @@ func (s *Service) searchSQLite(ctx context.Context, q Query, words []string, pre
 	if many {
 		from := ` JOIN kb_article_versions v ON v.id = %[1]s.rowid JOIN kb_articles a ON a.id = v.article_id
 			WHERE %[1]s MATCH ? AND ` + cond
-		picked, err := s.pickMany(ctx, q,
+		picked, err := s.pickMany(q,
 			`SELECT kb_titles.rowid, length(v.title) FROM kb_titles`+fmt.Sprintf(from, "kb_titles")+` ORDER BY kb_titles.rowid DESC LIMIT ?`,
 			`SELECT kb_search.rowid, 0 FROM kb_search`+fmt.Sprintf(from, "kb_search")+` ORDER BY kb_search.rowid DESC LIMIT ?`,
-			append([]any{match}, args...))
+			append([]any{match}, args...), func(q string, args ...any) (*sql.Rows, error) { return s.db.Query(ctx, q, args...) })
 		if err != nil || len(picked) == 0 {
 			return []Hit{}, err
 		}
@@ -236,9 +237,9 @@ type picked struct {
 //
 // When every article has the words, the words tell little apart; the
 // title is what does.
-func (s *Service) pickMany(ctx context.Context, q Query, titled, body string, args []any) ([]picked, error) {
-	read := func(query string, limit int) ([]picked, error) {
-		rows, err := s.db.QueryPlannedEach(ctx, query, append(append([]any{}, args...), limit)...)
+func (s *Service) pickMany(q Query, titled, body string, args []any, query func(string, ...any) (*sql.Rows, error)) ([]picked, error) {
+	read := func(sql string, limit int) ([]picked, error) {
+		rows, err := query(sql, append(append([]any{}, args...), limit)...)
 		if err != nil {
 			return nil, err
 		}
@@ -320,28 +321,48 @@ func (s *Service) searchPostgres(ctx context.Context, q Query, words []string, p
 	withQ := `WITH q AS (SELECT ` + strings.Join(tsq, " && ") + ` AS q)`
 	// As on SQLite: ts_rank over every match reads them all (0.7 s for a
 	// word in 100,000 articles), so past the bound the page is picked.
-	var many bool
-	if err := s.db.QueryRowPlannedEach(ctx, withQ+` SELECT count(*) > ? FROM (SELECT 1 FROM kb_article_versions v, q WHERE v.status = 'published' AND v.search @@ q.q LIMIT ?) m`,
-		append(append([]any{}, args...), s.rankBound(), s.rankBound()+1)...).Scan(&many); err != nil {
+	many, known, dense, err := s.manyByStatistics(ctx, words, prefix && len(last) >= 2)
+	if err != nil {
 		return nil, err
+	}
+	if !known {
+		if err := s.db.QueryRowPlannedEach(ctx, withQ+` SELECT count(*) > ? FROM (SELECT 1 FROM kb_article_versions v, q WHERE v.status = 'published' AND v.search @@ q.q LIMIT ?) m`,
+			append(append([]any{}, args...), s.rankBound(), s.rankBound()+1)...).Scan(&many); err != nil {
+			return nil, err
+		}
 	}
 	var top string
 	var all []any
 	if many {
 		// No ORDER BY: with one, the planner walked the primary key
 		// backwards testing every row (1.3 s for a word in 1% of
-		// articles); without, the GIN bitmap stops at the LIMIT.
+		// articles); without, a scan stops at the LIMIT. Unless every
+		// word is known to be common, no sequential scan either: a planner
+		// that expects many matches scans the table until it has enough,
+		// all of it when a rare word leaves none (0.8 s for "delivery
+		// time", as the vocabulary has no "time"), where the GIN index
+		// answers in a millisecond.
 		from := ` FROM kb_article_versions v JOIN kb_articles a ON a.id = v.article_id, q WHERE v.status = 'published' AND %s @@ q.q AND ` + cond + ` LIMIT ?`
-		picked, err := s.pickMany(ctx, q,
-			withQ+` SELECT v.id, length(v.title)`+fmt.Sprintf(from, titleVector),
-			withQ+` SELECT v.id, 0`+fmt.Sprintf(from, "v.search"),
-			append(append([]any{}, args...), vargs...))
-		if err != nil || len(picked) == 0 {
+		pick := func(query func(string, ...any) (*sql.Rows, error)) ([]picked, error) {
+			return s.pickMany(q, withQ+` SELECT v.id, length(v.title)`+fmt.Sprintf(from, titleVector),
+				withQ+` SELECT v.id, 0`+fmt.Sprintf(from, "v.search"), append(append([]any{}, args...), vargs...), query)
+		}
+		var chosen []picked
+		if dense {
+			chosen, err = pick(func(q string, args ...any) (*sql.Rows, error) { return s.db.QueryPlannedEach(ctx, q, args...) })
+		} else {
+			err = s.db.ReadIndexed(ctx, func(query func(string, ...any) (*sql.Rows, error)) error {
+				var err error
+				chosen, err = pick(query)
+				return err
+			})
+		}
+		if err != nil || len(chosen) == 0 {
 			return []Hit{}, err
 		}
-		rows := make([]string, len(picked))
+		rows := make([]string, len(chosen))
 		all = append(all, args...)
-		for i, p := range picked {
+		for i, p := range chosen {
 			rows[i] = "(?::bigint, ?::int, ?::float8)"
 			all = append(all, p.vid, p.group, p.rank)
 		}
@@ -360,6 +381,24 @@ func (s *Service) searchPostgres(ctx context.Context, q Query, words []string, p
 	FROM top JOIN kb_article_versions v ON v.id = top.id JOIN kb_articles a ON a.id = v.article_id, q`
 	all = append(all, titleHeadlineOptions, headlineOptions)
 	return s.page(ctx, query, all, 1)
+}
+
+// manyByStatistics tells from PostgreSQL's lexeme statistics whether a
+// search has more matches than the rank bound; known is false while there
+// are none (a table never analyzed), and the matches are counted instead.
+// dense says every word is common enough to be listed in the statistics,
+// so matches are everywhere and a scan that stops at a LIMIT is cheap.
+func (s *Service) manyByStatistics(ctx context.Context, words []string, prefix bool) (many, known, dense bool, err error) {
+	st, err := s.lexemeStatistics(ctx)
+	if err != nil || st == nil {
+		return false, false, false, err
+	}
+	stems, err := s.englishStems(ctx, words)
+	if err != nil {
+		return false, false, false, err
+	}
+	est, listed := st.estimateMatches(words, stems, prefix)
+	return est > float64(s.rankBound()), true, listed, nil
 }
 
 // titleVector is the PostgreSQL title's lexemes (migration 0017).

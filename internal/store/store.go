@@ -259,6 +259,28 @@ func (db *DB) QueryRowPlannedEach(ctx context.Context, q string, args ...any) *s
 	return db.read.QueryRowContext(ctx, db.Rebind(q), args...)
 }
 
+// ReadIndexed runs fn's reads in a read-only transaction in which
+// PostgreSQL plans no sequential scan and plans each statement for its
+// values: for searches an index answers cheaply but whose row estimates
+// lead the planner to scan the table (a word it cannot know is rare). On
+// SQLite the reads run on the reader pool as they are.
+func (db *DB) ReadIndexed(ctx context.Context, fn func(query func(q string, args ...any) (*sql.Rows, error)) error) error {
+	if db.Dialect != Postgres {
+		return fn(func(q string, args ...any) (*sql.Rows, error) { return db.Query(ctx, q, args...) })
+	}
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+		return err
+	}
+	return fn(func(q string, args ...any) (*sql.Rows, error) {
+		return tx.QueryContext(ctx, db.Rebind(q), append([]any{pgx.QueryExecModeExec}, args...)...)
+	})
+}
+
 // QueryRow runs a single-row read on the reader pool.
 func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return db.read.QueryRowContext(ctx, db.Rebind(q), args...)
