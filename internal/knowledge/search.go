@@ -238,8 +238,8 @@ type picked struct {
 // When every article has the words, the words tell little apart; the
 // title is what does.
 func (s *Service) pickMany(q Query, titled, body string, args []any, query func(string, ...any) (*sql.Rows, error)) ([]picked, error) {
-	read := func(sql string, limit int) ([]picked, error) {
-		rows, err := query(sql, append(append([]any{}, args...), limit)...)
+	read := func(stmt string, limit int) ([]picked, error) {
+		rows, err := query(stmt, append(append([]any{}, args...), limit)...)
 		if err != nil {
 			return nil, err
 		}
@@ -284,8 +284,8 @@ func (s *Service) pickMany(q Query, titled, body string, args []any, query func(
 	return out, nil
 }
 
-// defaultRankBound is how many matches SQLite ranks in full (about 20 µs
-// each on 2 vCPU); a search matching more ranks this many candidates.
+// defaultRankBound is how many matches a search ranks in full (bm25 or
+// ts_rank); a search matching more has its page picked (pickMany).
 const defaultRankBound = 300
 
 func (s *Service) rankBound() int {

@@ -72,9 +72,9 @@ func (s *Service) Suggest(ctx context.Context, text string) ([]Suggestion, error
 	return out, nil
 }
 
-// ValidVisitorID tells whether v can be the widget's own id of a visitor
+// validVisitorID tells whether v can be the widget's own id of a visitor
 // who has not started a conversation (letters, digits, - and _).
-func ValidVisitorID(v string) bool {
+func validVisitorID(v string) bool {
 	return len(v) >= 16 && len(v) <= maxVisitorIDBytes &&
 		strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == ""
 }
@@ -100,7 +100,7 @@ func (s *Service) ShowArticle(ctx context.Context, p *Point, c *Conversation, vi
 	switch {
 	case c != nil:
 		who, viewer = c.identifiers(), c.ID.String()
-	case ValidVisitorID(visitorID):
+	case validVisitorID(visitorID):
 		who, viewer = []customer.RawIdentifier{{Kind: "anonymous_id", Value: "webchat-visitor-" + visitorID}}, visitorID
 	default:
 		return nil, errs.Invalidf("visitor", "must be the widget's visitor id (16 to %d letters, digits, - or _) when no conversation is open", maxVisitorIDBytes)
