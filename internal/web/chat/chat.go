@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -119,7 +120,7 @@ func (h *Handler) origin(w http.ResponseWriter, r *http.Request) (*webchat.Point
 		return nil, false
 	}
 	o := r.Header.Get("Origin")
-	if !p.AllowsOrigin(o) {
+	if !p.AllowsOrigin(o) && !ownPage(r, o) {
 		if o == "" {
 			o = "(none)"
 		}
@@ -127,9 +128,23 @@ func (h *Handler) origin(w http.ResponseWriter, r *http.Request) (*webchat.Point
 			Detail: fmt.Sprintf("pages of origin %s may not use this chat; add the origin to the contact point's settings.allowed_origins", o)})
 		return nil, false
 	}
-	w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+	if o != "" {
+		w.Header().Set("Access-Control-Allow-Origin", o)
+	}
 	w.Header().Set("Access-Control-Expose-Headers", "Retry-After")
 	return p, true
+}
+
+// ownPage tells whether the request comes from a page this server served
+// (the help center's chat page), which needs no allowed origin. A browser
+// sends such a page's origin with the server's own host, or, for a GET to
+// its own origin, no Origin at all but Sec-Fetch-Site: same-origin.
+func ownPage(r *http.Request, origin string) bool {
+	if origin == "" {
+		return r.Header.Get("Sec-Fetch-Site") == "same-origin"
+	}
+	u, err := url.Parse(origin)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && strings.EqualFold(u.Host, r.Host)
 }
 
 func (h *Handler) preflight(w http.ResponseWriter, r *http.Request) {

@@ -153,6 +153,31 @@ func TestOrigins(t *testing.T) {
 			}
 			w.want(w.call("POST", "/conversations", origin, "", map[string]any{}), 403, "start from "+origin)
 		}
+		// Pages this server serves itself (the help center's chat page)
+		// need no allowed origin; a look-alike host does.
+		own := w.call("GET", "/config", w.srv.URL, "", nil)
+		w.want(own, 200, "config from the server's own page")
+		if got := own.header.Get("Access-Control-Allow-Origin"); got != w.srv.URL {
+			t.Errorf("own page: Access-Control-Allow-Origin %q", got)
+		}
+		w.want(w.call("GET", "/config", strings.Replace(w.srv.URL, "127.0.0.1", "127.0.0.1.evil.example", 1), "", nil), 403, "config from a look-alike host")
+		// A GET to the page's own origin carries no Origin: the browser says same-origin.
+		req, _ := http.NewRequest("GET", w.srv.URL+"/chat/v1/points/"+w.cp.String()+"/config", nil)
+		for site, want := range map[string]int{"same-origin": 200, "cross-site": 403, "": 403} {
+			if site != "" {
+				req.Header.Set("Sec-Fetch-Site", site)
+			} else {
+				req.Header.Del("Sec-Fetch-Site")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("config without Origin, Sec-Fetch-Site %q: %d, want %d", site, resp.StatusCode, want)
+			}
+		}
 		a = w.call("OPTIONS", "/messages", shop, "", nil)
 		w.want(a, 204, "preflight from the shop")
 		if !strings.Contains(a.header.Get("Access-Control-Allow-Headers"), "Authorization") || a.header.Get("Access-Control-Allow-Origin") != shop {
@@ -168,7 +193,7 @@ func TestOrigins(t *testing.T) {
 		if phone.WidgetSecret != "" {
 			t.Error("a phone line got a widget secret")
 		}
-		req, _ := http.NewRequest("GET", w.srv.URL+"/chat/v1/points/"+phone.ID.String()+"/config", nil)
+		req, _ = http.NewRequest("GET", w.srv.URL+"/chat/v1/points/"+phone.ID.String()+"/config", nil)
 		req.Header.Set("Origin", shop)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -95,7 +95,15 @@
 
   var host = el("div", { "data-touchpoint-chat": "" });
   var root = host.attachShadow({ mode: "open" });
-  root.appendChild(el("style", {}, css));
+  // A constructed style sheet works under a page's strict CSP (the help
+  // center's: style-src 'self'), where a <style> element is refused.
+  try {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    root.adoptedStyleSheets = [sheet];
+  } catch (e) {
+    root.appendChild(el("style", {}, css));
+  }
   var launcher = el("button", { type: "button", class: "launcher", "aria-expanded": "false", "aria-controls": "tp-panel" }, "Chat");
   var badge = el("span", { class: "badge", hidden: "" });
   launcher.appendChild(badge);

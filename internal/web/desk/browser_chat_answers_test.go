@@ -2,6 +2,7 @@ package desk_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -66,5 +67,33 @@ func TestBrowserChatAnswers(t *testing.T) {
 	if d, _ := v.troubles(); len(d) > 0 {
 		t.Errorf("dialogs opened in the shop: %v", d)
 	}
+	v.noScriptErrors()
+}
+
+// The help center's own chat page: the widget runs there under the help
+// center's strict CSP (no inline style, scripts and connections to this
+// server only) without the server's origin in the allowed list, styled,
+// and answers from the knowledge base.
+func TestBrowserHelpCenterChat(t *testing.T) {
+	chrome := findChromium(t)
+	w := newBrowserWorld(t)
+	knowledgetest.SetFact(t, w.s.Knowledge, "shipping.fee", "€4.95 per order")
+	knowledgetest.PublishArticle(t, w.s.Knowledge, "shipping-charges", "Shipping charges",
+		"Shipping costs {{fact \"shipping.fee\"}}.", "Delivery", knowledge.Public)
+
+	v := openChatBrowser(t, chrome, "visitor")
+	v.load("open the help center's chat page", chromedp.Navigate(w.srv.URL+"/help/chat"))
+	const sh = `document.querySelector("[data-touchpoint-chat]")?.shadowRoot`
+	v.within(chatWait, "the launcher", sh+`?.querySelector(".launcher") != null`)
+	// The launcher is drawn at once and removed if the chat refuses the page.
+	time.Sleep(time.Second)
+	v.within(chatWait, "the launcher still there", sh+`?.querySelector(".launcher") != null`)
+	if bg := evalIn[string](v, "the launcher's colour", `getComputedStyle(`+sh+`.querySelector(".launcher")).backgroundColor`); bg != "rgb(29, 78, 216)" {
+		t.Errorf("the launcher is not styled under the help center's CSP (background %s)", bg)
+	}
+	v.do("open the chat", chromedp.Evaluate[chromedp.Void](sh+`.querySelector(".launcher").click()`))
+	v.within(chatWait, "the message box focused", sh+`.activeElement?.id === "tp-text"`)
+	v.do("ask", chromedp.KeyEvent("shipping"))
+	v.within(chatWait, "a suggested article", sh+`.querySelector(".answers:not([hidden]) .answer strong")?.textContent === "Shipping charges"`)
 	v.noScriptErrors()
 }
