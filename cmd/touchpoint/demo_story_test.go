@@ -18,7 +18,11 @@ import (
 // consistency report and the fact page name the customers who were given
 // the old answer.
 func TestDemoStoryOneAnswerEverywhere(t *testing.T) {
-	n := start(t, []string{"--data", t.TempDir()}, "--demo", "--smtp-addr", "")
+	stores(t, demoStory)
+}
+
+func demoStory(t *testing.T, storeArgs []string) {
+	n := start(t, storeArgs, "--demo", "--smtp-addr", "")
 	base := "http://" + n.addr
 	// The welcome with the kiosk and chat addresses follows readiness.
 	var kioskID, chatID []string
