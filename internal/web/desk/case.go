@@ -191,6 +191,20 @@ func (d *Desk) casePage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if page.NextCursor != "" {
 		data["Older"] = "/cases/" + c.ID.String() + "?scope=" + scope + "&cursor=" + page.NextCursor
 	}
+	// The suggested answers follow the conversation: a new message on the
+	// case refreshes them alone.
+	if r.URL.Query().Get("partial") == "assist" {
+		if d.Knowledge != nil && v.Can(string(access.KnowledgeRead)) {
+			suggested, err := d.suggestions(ctx, c, cust, page.Items)
+			if err != nil {
+				d.fail(w, r, v, err)
+				return
+			}
+			data["Suggestions"] = suggested
+		}
+		d.render(w, r, "case", v, data)
+		return
+	}
 	// The rest is the page around the live region; a live refresh skips it.
 	if part := r.URL.Query().Get("partial"); part != "live" {
 		if err := d.caseSurroundings(r, v, c, cust, cps, cpList, data); err != nil {

@@ -205,8 +205,8 @@ func setPageHeaders(w http.ResponseWriter) {
 	h.Set("Cache-Control", "no-store")
 }
 
-// render writes a page (or, with ?partial=live or controls, only that
-// region, which the page's script swaps in when a live event says so).
+// render writes a page (or, with ?partial=live, controls or assist, only
+// that region, which the page's script swaps in when a live event says so).
 func (d *Desk) render(w http.ResponseWriter, r *http.Request, name string, v *viewer, data map[string]any) {
 	t := d.pages[name]
 	if t == nil {
@@ -220,7 +220,7 @@ func (d *Desk) render(w http.ResponseWriter, r *http.Request, name string, v *vi
 	data["Viewer"] = v
 	data["Path"] = r.URL.Path
 	block := "layout"
-	if p := r.URL.Query().Get("partial"); (p == "live" || p == "controls") && t.Lookup(p) != nil {
+	if p := r.URL.Query().Get("partial"); (p == "live" || p == "controls" || p == "assist") && t.Lookup(p) != nil {
 		block = p
 	}
 	var buf strings.Builder

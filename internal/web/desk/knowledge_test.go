@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"golang.org/x/net/html"
@@ -14,6 +15,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/access"
 	"github.com/touchpoint-hub/touchpoint/internal/app"
 	"github.com/touchpoint-hub/touchpoint/internal/cases"
+	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/interaction"
 	"github.com/touchpoint-hub/touchpoint/internal/knowledge"
@@ -341,6 +343,18 @@ func TestBrowserAssistInsertAndCite(t *testing.T) {
 	)
 	if v := evalIn[string](b, "read the composer", `document.getElementById("reply-body").value`); !strings.Contains(v, "5 working days") {
 		t.Fatalf("the composer holds %q, want the article with the fact filled in", v)
+	}
+	// The customer writes about something else: the suggestions follow the
+	// conversation without a reload, and their Insert buttons work.
+	publishArticle(t, w.s, "installation-booking", "Booking an installation", "Installation is booked by phone.", "public")
+	w.record(t, interaction.Input{Kind: "email", ContactPointID: w.cps["email"], Direction: "inbound", OccurredAt: time.Now().UTC(),
+		Identifiers: []customer.RawIdentifier{{Kind: "email", Value: w.customerEmail}},
+		Subject:     "Installation", Content: "<p>Can you also book the installation?</p>"})
+	b.within(browserStep, "the new suggestion", textIn("#assist", "Booking an installation"))
+	b.do("insert the new suggestion", chromedp.Evaluate[chromedp.Void](
+		`[...document.querySelectorAll("#assist li")].find(li => li.textContent.includes("Booking an installation")).querySelector("button[data-insert]").click()`))
+	if v := evalIn[string](b, "read the composer", `document.getElementById("reply-body").value`); !strings.Contains(v, "Installation is booked by phone.") {
+		t.Fatalf("the composer holds %q, want the new suggestion too", v)
 	}
 	b.load("send the reply", chromedp.Click(chromedp.CSS(`#reply-form button[type="submit"]`)))
 	b.noScriptErrors()

@@ -92,9 +92,11 @@
     var es = new EventSource("/events?topics=" + encodeURIComponent(topics));
     es.onopen = function () { if (status) { status.className = "live-status on"; status.title = "Live"; } if (caseID) announce("viewing"); };
     es.onerror = function () { if (status) { status.className = "live-status off"; status.title = "Reconnecting…"; } };
-    function changed() {
+    function changed(ev) {
       refresh("live", "live");
       if (document.getElementById("controls")) refresh("controls", "controls");
+      // A new message may be about something else: suggest again.
+      if (ev && ev.type === "interaction.created" && document.getElementById("assist-live")) refresh("assist", "assist-live");
       if (document.querySelector("[data-count]")) counts();
     }
     ["interaction.created", "interaction.updated", "case.created", "case.updated", "case.note", "case.sla"].forEach(function (t) {
@@ -281,10 +283,10 @@
     addCites(cite);
     ta.focus();
   }
-  document.querySelectorAll("[data-insert]").forEach(function (b) {
-    b.addEventListener("click", function () {
-      insert(b.getAttribute("data-text"), b.getAttribute("data-plain"), b.getAttribute("data-refs"));
-    });
+  // Delegated: the suggestions are replaced when the conversation moves on.
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest && ev.target.closest("[data-insert]");
+    if (b) insert(b.getAttribute("data-text"), b.getAttribute("data-plain"), b.getAttribute("data-refs"));
   });
   var canned = document.querySelector("[data-canned]");
   if (canned) canned.addEventListener("change", function () {
