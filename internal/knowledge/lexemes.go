@@ -33,14 +33,37 @@ type lexemeCache struct {
 }
 
 // lexemeStatistics returns the current statistics, or nil before the
-// table was analyzed.
+// table was analyzed. One caller at a time reads them again when they are
+// old; the others go on with the old ones meanwhile.
 func (s *Service) lexemeStatistics(ctx context.Context) (*lexemeStats, error) {
 	c := &s.lexemes
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if !c.at.IsZero() && s.now().Sub(c.at) < lexemeStatsTTL {
-		return c.stats, nil
+		st := c.stats
+		c.mu.Unlock()
+		return st, nil
 	}
+	old, first := c.stats, c.at.IsZero()
+	if !first {
+		c.at = s.now() // claimed: the others keep the old ones until this read ends
+	}
+	c.mu.Unlock()
+	st, err := s.readLexemeStatistics(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		if !first {
+			return old, nil // an old estimate is still an estimate
+		}
+		return nil, err
+	}
+	c.at, c.stats = s.now(), st
+	return st, nil
+}
+
+// readLexemeStatistics reads pg_stats: nil when the table was never
+// analyzed.
+func (s *Service) readLexemeStatistics(ctx context.Context) (*lexemeStats, error) {
 	st := &lexemeStats{freq: map[string]float64{}}
 	rows, err := s.db.Query(ctx, `SELECT u.e, u.f FROM pg_stats s,
 		unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS u(e, f)
@@ -67,11 +90,10 @@ func (s *Service) lexemeStatistics(ctx context.Context) (*lexemeStats, error) {
 	if err := s.db.QueryRow(ctx, "SELECT reltuples FROM pg_class WHERE oid = 'kb_article_versions'::regclass").Scan(&st.rows); err != nil {
 		return nil, fmt.Errorf("reading the table size: %w", err)
 	}
-	c.at, c.stats = s.now(), st
 	if len(st.freq) == 0 || st.rows <= 0 {
-		c.stats = nil
+		return nil, nil
 	}
-	return c.stats, nil
+	return st, nil
 }
 
 // estimateMatches estimates how many versions match the search of words
