@@ -79,6 +79,11 @@ func validVisitorID(v string) bool {
 		strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == ""
 }
 
+// visitorIdentifier is the widget's visitor id as an identifier.
+func visitorIdentifier(visitorID string) customer.RawIdentifier {
+	return customer.RawIdentifier{Kind: "anonymous_id", Value: "webchat-visitor-" + visitorID}
+}
+
 // viewKey names what a view showed (the article and fact versions), short
 // enough for an external id.
 func viewKey(cites []knowledge.Ref) string {
@@ -101,7 +106,7 @@ func (s *Service) ShowArticle(ctx context.Context, p *Point, c *Conversation, vi
 	case c != nil:
 		who, viewer = c.identifiers(), c.ID.String()
 	case validVisitorID(visitorID):
-		who, viewer = []customer.RawIdentifier{{Kind: "anonymous_id", Value: "webchat-visitor-" + visitorID}}, visitorID
+		who, viewer = []customer.RawIdentifier{visitorIdentifier(visitorID)}, visitorID
 	default:
 		return nil, errs.Invalidf("visitor", "must be the widget's visitor id (16 to %d letters, digits, - or _) when no conversation is open", maxVisitorIDBytes)
 	}

@@ -24,6 +24,7 @@ type Conversation struct {
 	ID             id.ID     `json:"id"`
 	ContactPointID id.ID     `json:"contact_point_id"`
 	CustomerID     id.ID     `json:"-"` // 0 until the first message
+	VisitorID      string    `json:"-"` // the widget's visitor id, if it gave one
 	UserID         string    `json:"user_id,omitempty"`
 	Name           string    `json:"name,omitempty"`
 	Email          string    `json:"email,omitempty"`
@@ -82,14 +83,17 @@ func (s *Service) Start(ctx context.Context, p *Point, who Identity) (*Started, 
 	if p.Settings.PreChatForm && p.Settings.RequireEmail && who.Email == "" && who.UserID == "" {
 		return nil, errs.Invalidf("email", "is required")
 	}
+	if who.VisitorID != "" && !validVisitorID(who.VisitorID) {
+		return nil, errs.Invalidf("visitor_id", "must be 16 to %d letters, digits, - or _", maxVisitorIDBytes)
+	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	c := &Conversation{ContactPointID: p.ID, UserID: who.UserID, Name: who.Name, Email: who.Email, CreatedAt: now}
+	c := &Conversation{ContactPointID: p.ID, UserID: who.UserID, Name: who.Name, Email: who.Email, VisitorID: who.VisitorID, CreatedAt: now}
 	token := secret.New("wct_")
 	err := s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		c.ID = tx.NewID()
-		_, err := tx.Exec(ctx, `INSERT INTO webchat_conversations (id, contact_point_id, token_hash, user_id, name, email,
-			created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.ID, p.ID, secret.Hash(token), c.UserID, c.Name, c.Email, now.UnixMicro(), now.UnixMicro())
+		_, err := tx.Exec(ctx, `INSERT INTO webchat_conversations (id, contact_point_id, token_hash, user_id, name, email, visitor_id,
+			created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, p.ID, secret.Hash(token), c.UserID, c.Name, c.Email, c.VisitorID, now.UnixMicro(), now.UnixMicro())
 		return err
 	})
 	if err != nil {
@@ -106,9 +110,9 @@ func (s *Service) Conversation(ctx context.Context, p *Point, token string) (*Co
 	var c Conversation
 	var cust sql.NullInt64
 	var created int64
-	err := s.db.QueryRow(ctx, `SELECT id, contact_point_id, customer_id, user_id, name, email, created_at
+	err := s.db.QueryRow(ctx, `SELECT id, contact_point_id, customer_id, user_id, name, email, visitor_id, created_at
 		FROM webchat_conversations WHERE token_hash = ? AND contact_point_id = ?`, secret.Hash(token), p.ID).
-		Scan(&c.ID, &c.ContactPointID, &cust, &c.UserID, &c.Name, &c.Email, &created)
+		Scan(&c.ID, &c.ContactPointID, &cust, &c.UserID, &c.Name, &c.Email, &c.VisitorID, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrBadToken
 	}
@@ -129,6 +133,9 @@ func (c *Conversation) identifiers() []customer.RawIdentifier {
 	}
 	if c.UserID != "" {
 		out = append(out, customer.RawIdentifier{Kind: "user_id", Value: c.UserID})
+	}
+	if c.VisitorID != "" {
+		out = append(out, visitorIdentifier(c.VisitorID))
 	}
 	return out
 }
@@ -209,6 +216,9 @@ func (s *Service) changed(ctx context.Context, c *Conversation) {
 func (s *Service) Identify(ctx context.Context, p *Point, c *Conversation, who Identity) (*Conversation, error) {
 	if err := s.checkIdentity(p, &who); err != nil {
 		return nil, err
+	}
+	if who.VisitorID != "" {
+		return nil, errs.Invalidf("visitor_id", "is given when the conversation starts")
 	}
 	if who.UserID != "" && c.UserID != "" && who.UserID != c.UserID {
 		return nil, errs.Conflictf("this conversation belongs to another signed-in user; start a new one")

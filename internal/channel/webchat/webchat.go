@@ -177,6 +177,9 @@ type Identity struct {
 	// AnswerByEmail: the visitor gave the email to get the answer there (no
 	// agent was available), which is consent to be answered by email.
 	AnswerByEmail bool `json:"answer_by_email"`
+	// VisitorID is the widget's own id of the visitor (see ShowArticle),
+	// given when the conversation starts.
+	VisitorID string `json:"visitor_id"`
 }
 
 // UserHash is hex HMAC-SHA256(userID, secret): what the site's server puts

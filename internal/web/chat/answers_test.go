@@ -78,6 +78,17 @@ func TestAnswers(t *testing.T) {
 		if n := cited(2); n != 1 {
 			t.Errorf("fact version 2 cited on %d chat views; want 1", n)
 		}
+		// The visitor who read before writing gives the widget's id when the
+		// chat starts: the reads and the chat are one customer, so the read
+		// is not counted as deflected.
+		w.want(w.call("POST", "/conversations", shop, "", map[string]any{"visitor_id": "bad id"}), 422, "a bad visitor id")
+		vtok := w.start(map[string]any{"visitor_id": visitor})
+		w.want(w.call("POST", "/messages", shop, vtok, map[string]any{"id": "m1", "text": "Is that for every order?"}), 201, "write after reading")
+		if n := w.count(`SELECT COUNT(DISTINCT c.root_id) FROM interactions i JOIN customers c ON c.id = i.customer_id
+			WHERE i.contact_point_id = ? AND i.kind IN ('page_view', 'chat') AND i.source = ?`, w.cp, "webchat:"+w.cp.String()); n != 1 {
+			t.Errorf("the reads and the chat are %d customers; want one", n)
+		}
+
 		// In a conversation the view is on the conversation's customer.
 		tok := w.start(map[string]any{"email": "ann@example.com"})
 		show(tok, "free from €50")

@@ -308,7 +308,8 @@
     if (token) return Promise.resolve();
     var body = {
       name: form.name || who.name, email: form.email || who.email,
-      user_id: who.user_id, user_hash: who.user_hash
+      user_id: who.user_id, user_hash: who.user_hash,
+      visitor_id: visitorId() // the articles read before writing were recorded on it
     };
     return call("POST", "/conversations", body).then(function (c) {
       token = c.token;
