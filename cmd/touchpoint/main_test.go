@@ -87,6 +87,12 @@ func (o *output) String() string {
 // start runs touchpoint serve and waits until /readyz answers.
 func start(t *testing.T, storeArgs []string, extra ...string) *node {
 	t.Helper()
+	return startWithin(t, 30*time.Second, storeArgs, extra...)
+}
+
+// startWithin is start with another bound on the wait.
+func startWithin(t *testing.T, wait time.Duration, storeArgs []string, extra ...string) *node {
+	t.Helper()
 	n := &node{addr: freeAddr(t), stderr: &output{}}
 	args := append([]string{"serve", "--addr", n.addr}, storeArgs...)
 	n.cmd = exec.Command(binary(t), append(args, extra...)...)
@@ -96,7 +102,7 @@ func start(t *testing.T, storeArgs []string, extra ...string) *node {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.cmd.Process.Kill(); n.cmd.Wait() })
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get("http://" + n.addr + "/readyz")
 		if err == nil {
