@@ -2,6 +2,8 @@ package bus
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -15,7 +17,8 @@ import (
 )
 
 const (
-	// defaultChannel is the NOTIFY channel shared by all nodes of one database.
+	// defaultChannel is the NOTIFY channel shared by all nodes of one database
+	// schema (see schemaChannel).
 	defaultChannel = "touchpoint_events"
 
 	// maxPayload is the largest NOTIFY payload PostgreSQL accepts: it must be
@@ -78,7 +81,23 @@ type Postgres struct {
 // NewPostgres connects to the database at url and starts listening. ctx
 // bounds the first connection only; the bus runs until Close. log may be nil.
 func NewPostgres(ctx context.Context, url string, log *slog.Logger) (*Postgres, error) {
-	return newPostgres(ctx, url, log, pgOptions{channel: defaultChannel, idle: idleCheck})
+	return newPostgres(ctx, url, log, pgOptions{channel: defaultChannel, idle: idleCheck, perSchema: true})
+}
+
+// schemaChannel is the channel of the nodes whose store is in schema: NOTIFY
+// channels belong to the database, and two installations (or test runs) in
+// two schemas of one database must not hear each other (a router took the
+// other's commands for its own). The public schema keeps the plain name.
+func schemaChannel(base, schema string) string {
+	if schema == "" || schema == "public" {
+		return base
+	}
+	ch := base + "." + schema
+	if len(ch) > 63 { // longer identifiers are truncated by PostgreSQL
+		sum := sha256.Sum256([]byte(schema))
+		ch = base + "." + hex.EncodeToString(sum[:12])
+	}
+	return ch
 }
 
 // pgOptions are the settings tests change: a channel of their own, so that
@@ -87,6 +106,8 @@ func NewPostgres(ctx context.Context, url string, log *slog.Logger) (*Postgres, 
 type pgOptions struct {
 	channel string
 	idle    time.Duration
+	// perSchema appends the connection's schema to the channel.
+	perSchema bool
 }
 
 func newPostgres(ctx context.Context, url string, log *slog.Logger, opt pgOptions) (*Postgres, error) {
@@ -110,6 +131,14 @@ func newPostgres(ctx context.Context, url string, log *slog.Logger, opt pgOption
 	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
 	if err != nil {
 		return nil, fmt.Errorf("bus: open publish pool: %w", err)
+	}
+	if opt.perSchema {
+		var schema string
+		if err := pool.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("bus: reading the schema: %w", err)
+		}
+		opt.channel = schemaChannel(opt.channel, schema)
 	}
 
 	local := NewLocal()

@@ -326,3 +326,56 @@ func TestPostgresPublishAllKeepsOrder(t *testing.T) {
 		none(t, sub, 200*time.Millisecond)
 	}
 }
+
+// Two installations in two schemas of one database have buses of their
+// own: a router once took the other's routing commands for its own.
+func TestPostgresSchemasApart(t *testing.T) {
+	base := pgURL(t)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	in := func(schema string) string {
+		t.Helper()
+		if _, err := admin.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { admin.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()) })
+		sep := "?"
+		if strings.Contains(base, "?") {
+			sep = "&"
+		}
+		return base + sep + "search_path=" + schema
+	}
+	suffix := newNodeID()
+	one, two := in("bus_one_"+suffix), in("bus_two_"+suffix)
+	open := func(url string) *Postgres {
+		t.Helper()
+		p, err := NewPostgres(ctx, url, testLog(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		return p
+	}
+	a, sameAsA, b := open(one), open(one), open(two)
+	if a.channel == b.channel || a.channel != sameAsA.channel || !strings.HasSuffix(a.channel, "bus_one_"+suffix) {
+		t.Fatalf("channels %q, %q and %q", a.channel, sameAsA.channel, b.channel)
+	}
+	onSame, onB := sameAsA.Subscribe("routing"), b.Subscribe("routing")
+	if err := a.Publish(ctx, Event{Type: "routing.command", Topics: []string{"routing"}}); err != nil {
+		t.Fatal(err)
+	}
+	if e := recv(t, onSame); e.Type != "routing.command" {
+		t.Fatalf("the node of the same schema got %+v", e)
+	}
+	none(t, onB, 300*time.Millisecond)
+	if got := schemaChannel(defaultChannel, strings.Repeat("x", 80)); len(got) > 63 {
+		t.Errorf("a long schema gives channel %q of %d bytes; PostgreSQL keeps 63", got, len(got))
+	}
+	if got := schemaChannel(defaultChannel, "public"); got != defaultChannel {
+		t.Errorf("the public schema's channel is %q", got)
+	}
+}
