@@ -401,10 +401,25 @@ func (s *Service) serveCommand(ctx context.Context, cid id.ID, body string) {
 		// Not ours any more (the next router runs it), or withdrawn.
 		return
 	case err != nil:
-		// Refused (or failed): nothing was applied; answer with why.
-		if werr := s.db.ExecAlone(ctx, "UPDATE routing_commands SET done_at = ?, error = ? WHERE id = ? AND done_at IS NULL",
-			time.Now().UnixMicro(), encodeError(err), int64(cid)); werr != nil {
+		// Refused (or failed): nothing was applied; answer with why, if the
+		// command is still waiting here (never for one this store does not
+		// hold: its node waits for its own router's answer).
+		var answered bool
+		werr := s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+			res, err := tx.Exec(ctx, "UPDATE routing_commands SET done_at = ?, error = ? WHERE id = ? AND done_at IS NULL",
+				time.Now().UnixMicro(), encodeError(err), int64(cid))
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			answered = n == 1
+			return err
+		})
+		if werr != nil {
 			s.log.Warn("routing: answering a handed-over command", "err", werr)
+			return
+		}
+		if !answered {
 			return
 		}
 	}
