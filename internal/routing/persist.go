@@ -301,8 +301,11 @@ func (s *Service) load(ctx context.Context) (engine.State, error) {
 	}
 	// Who served each customer last, for the preferred agent.
 	if w := engine.New(s.cfg).Config().PreferredWindow; w > 0 {
-		rows, err = s.db.Query(ctx, `SELECT customer_id, agent_id, ended_at FROM work_items
-			WHERE state = 'completed' AND customer_id IS NOT NULL AND agent_id IS NOT NULL AND ended_at >= ? ORDER BY ended_at`,
+		// In the order the engine saw the completions: two in one instant
+		// are told apart by their events' sequence.
+		rows, err = s.db.Query(ctx, `SELECT w.customer_id, w.agent_id, w.ended_at FROM work_items w
+			WHERE w.state = 'completed' AND w.customer_id IS NOT NULL AND w.agent_id IS NOT NULL AND w.ended_at >= ?
+			ORDER BY w.ended_at, COALESCE((SELECT MAX(e.seq) FROM routing_events e WHERE e.item_id = w.id AND e.type = 'item_completed'), 0), w.id`,
 			st.Now.Add(-w).UnixMicro())
 		if err != nil {
 			return st, err
