@@ -217,8 +217,11 @@ func nextVersion(ctx context.Context, tx *store.Tx, k kind, parentID id.ID) (int
 	return v, err
 }
 
-// submit moves a draft to review.
-func (s *Service) submit(ctx context.Context, k kind, parentID id.ID, version int, actor string) error {
+// reviewStep runs one review step on a version: it locks the parent,
+// refuses a version not in status from (the refusal completes "only …"),
+// runs apply and records the event, all in one transaction.
+func (s *Service) reviewStep(ctx context.Context, k kind, parentID id.ID, version int, from Status, refusal, event, actor string,
+	apply func(ctx context.Context, tx *store.Tx, now time.Time) error) error {
 	now := s.now()
 	return s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if err := lockParent(ctx, tx, k, parentID, now); err != nil {
@@ -228,77 +231,66 @@ func (s *Service) submit(ctx context.Context, k kind, parentID id.ID, version in
 		if err != nil {
 			return err
 		}
-		if st != Draft {
-			return errs.Conflictf("%s %s version %d is %s; only a draft can be submitted for review", k.name, parentID, version, st)
+		if st != from {
+			return errs.Conflictf("%s %s version %d is %s; only %s", k.name, parentID, version, st, refusal)
 		}
-		if _, err := tx.Exec(ctx, "UPDATE "+k.versions+" SET status = 'in_review', submitted_by = ?, submitted_at = ? WHERE "+k.fk+" = ? AND version = ?",
-			actor, now.UnixMicro(), parentID, version); err != nil {
+		if err := apply(ctx, tx, now); err != nil {
 			return err
 		}
-		return addEvent(ctx, tx, k, parentID, version, "submitted", actor, now)
+		return addEvent(ctx, tx, k, parentID, version, event, actor, now)
 	})
+}
+
+// submit moves a draft to review.
+func (s *Service) submit(ctx context.Context, k kind, parentID id.ID, version int, actor string) error {
+	return s.reviewStep(ctx, k, parentID, version, Draft, "a draft can be submitted for review", "submitted", actor,
+		func(ctx context.Context, tx *store.Tx, now time.Time) error {
+			_, err := tx.Exec(ctx, "UPDATE "+k.versions+" SET status = 'in_review', submitted_by = ?, submitted_at = ? WHERE "+k.fk+" = ? AND version = ?",
+				actor, now.UnixMicro(), parentID, version)
+			return err
+		})
 }
 
 // withdraw sends a version in review back to draft (a reviewer's "not yet").
 func (s *Service) withdraw(ctx context.Context, k kind, parentID id.ID, version int, actor string) error {
-	now := s.now()
-	return s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		if err := lockParent(ctx, tx, k, parentID, now); err != nil {
+	return s.reviewStep(ctx, k, parentID, version, InReview, "a version in review can go back to draft", "withdrawn", actor,
+		func(ctx context.Context, tx *store.Tx, now time.Time) error {
+			_, err := tx.Exec(ctx, "UPDATE "+k.versions+" SET status = 'draft', submitted_by = '', submitted_at = NULL WHERE "+k.fk+" = ? AND version = ?",
+				parentID, version)
 			return err
-		}
-		st, err := versionStatus(ctx, tx, k, parentID, version)
-		if err != nil {
-			return err
-		}
-		if st != InReview {
-			return errs.Conflictf("%s %s version %d is %s; only a version in review can go back to draft", k.name, parentID, version, st)
-		}
-		if _, err := tx.Exec(ctx, "UPDATE "+k.versions+" SET status = 'draft', submitted_by = '', submitted_at = NULL WHERE "+k.fk+" = ? AND version = ?",
-			parentID, version); err != nil {
-			return err
-		}
-		return addEvent(ctx, tx, k, parentID, version, "withdrawn", actor, now)
-	})
+		})
 }
 
 // publish makes a reviewed version the current one and supersedes the
 // previous; on SQLite the search index follows in the same transaction
 // (triggers), on PostgreSQL the partial GIN index does.
 func (s *Service) publish(ctx context.Context, k kind, parentID id.ID, version int, actor string) error {
-	now := s.now()
-	return s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		if err := lockParent(ctx, tx, k, parentID, now); err != nil {
-			return err
-		}
-		st, err := versionStatus(ctx, tx, k, parentID, version)
-		if err != nil {
-			return err
-		}
-		if st != InReview {
-			return errs.Conflictf("%s %s version %d is %s; only a version in review can be published", k.name, parentID, version, st)
-		}
-		var prev int
-		err = tx.QueryRow(ctx, "SELECT version FROM "+k.versions+" WHERE "+k.fk+" = ? AND status = 'published'", parentID).Scan(&prev)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if prev != 0 {
-			if _, err := tx.Exec(ctx, "UPDATE "+k.versions+" SET status = 'superseded', superseded_at = ? WHERE "+k.fk+" = ? AND version = ?",
-				now.UnixMicro(), parentID, prev); err != nil {
+	return s.reviewStep(ctx, k, parentID, version, InReview, "a version in review can be published", "published", actor,
+		func(ctx context.Context, tx *store.Tx, now time.Time) error {
+			var prev int
+			err := tx.QueryRow(ctx, "SELECT version FROM "+k.versions+" WHERE "+k.fk+" = ? AND status = 'published'", parentID).Scan(&prev)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
-			if err := addEvent(ctx, tx, k, parentID, prev, "superseded", actor, now); err != nil {
+			if prev != 0 {
+				if _, err := tx.Exec(ctx, "UPDATE "+k.versions+" SET status = 'superseded', superseded_at = ? WHERE "+k.fk+" = ? AND version = ?",
+					now.UnixMicro(), parentID, prev); err != nil {
+					return err
+				}
+				if err := addEvent(ctx, tx, k, parentID, prev, "superseded", actor, now); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.Exec(ctx, "UPDATE "+k.versions+" SET status = 'published', published_by = ?, published_at = ? WHERE "+k.fk+" = ? AND version = ?",
+				actor, now.UnixMicro(), parentID, version); err != nil {
+				if store.IsUniqueViolation(err) {
+					return errs.Conflictf("%s %s was published concurrently", k.name, parentID)
+				}
 				return err
 			}
-		}
-		if _, err := tx.Exec(ctx, "UPDATE "+k.versions+" SET status = 'published', published_by = ?, published_at = ? WHERE "+k.fk+" = ? AND version = ?",
-			actor, now.UnixMicro(), parentID, version); err != nil {
-			if store.IsUniqueViolation(err) {
-				return errs.Conflictf("%s %s was published concurrently", k.name, parentID)
+			if k != articleKind {
+				return nil
 			}
-			return err
-		}
-		if k == articleKind {
 			var title, body string
 			if err := tx.QueryRow(ctx, "SELECT title, search_body FROM kb_article_versions WHERE article_id = ? AND version = ?", parentID, version).Scan(&title, &body); err != nil {
 				return err
@@ -306,9 +298,8 @@ func (s *Service) publish(ctx context.Context, k kind, parentID id.ID, version i
 			if err := addTerms(ctx, tx, title, body); err != nil {
 				return fmt.Errorf("adding the article's words to the search vocabulary: %w", err)
 			}
-		}
-		return addEvent(ctx, tx, k, parentID, version, "published", actor, now)
-	})
+			return nil
+		})
 }
 
 // history lists the events of an article or fact, oldest first.

@@ -31,18 +31,18 @@ func (d *Desk) registerKnowledge(mux *http.ServeMux) {
 	mux.Handle("POST /knowledge/articles", d.page(access.KnowledgeWrite, d.articleCreate))
 	mux.Handle("GET /knowledge/articles/{id}", d.page(access.KnowledgeRead, d.articlePage))
 	mux.Handle("POST /knowledge/articles/{id}", d.page(access.KnowledgeWrite, d.articleSave))
-	mux.Handle("POST /knowledge/articles/{id}/versions/{version}/submit", d.page(access.KnowledgeWrite, d.articleStep(stepSubmit)))
-	mux.Handle("POST /knowledge/articles/{id}/versions/{version}/withdraw", d.page(access.KnowledgeWrite, d.articleStep(stepWithdraw)))
-	mux.Handle("POST /knowledge/articles/{id}/versions/{version}/publish", d.page(access.KnowledgePublish, d.articleStep(stepPublish)))
+	mux.Handle("POST /knowledge/articles/{id}/versions/{version}/submit", d.page(access.KnowledgeWrite, d.reviewStep("/knowledge/articles/", "submitted", d.Knowledge.SubmitArticle)))
+	mux.Handle("POST /knowledge/articles/{id}/versions/{version}/withdraw", d.page(access.KnowledgeWrite, d.reviewStep("/knowledge/articles/", "withdrawn", d.Knowledge.WithdrawArticle)))
+	mux.Handle("POST /knowledge/articles/{id}/versions/{version}/publish", d.page(access.KnowledgePublish, d.reviewStep("/knowledge/articles/", "published", d.Knowledge.PublishArticle)))
 	mux.Handle("GET /knowledge/articles/{id}/diff", d.page(access.KnowledgeRead, d.articleDiff))
 
 	mux.Handle("GET /knowledge/facts/new", d.page(access.KnowledgeWrite, d.factNew))
 	mux.Handle("POST /knowledge/facts", d.page(access.KnowledgeWrite, d.factCreate))
 	mux.Handle("GET /knowledge/facts/{id}", d.page(access.KnowledgeRead, d.factPage))
 	mux.Handle("POST /knowledge/facts/{id}", d.page(access.KnowledgeWrite, d.factSave))
-	mux.Handle("POST /knowledge/facts/{id}/versions/{version}/submit", d.page(access.KnowledgeWrite, d.factStep(stepSubmit)))
-	mux.Handle("POST /knowledge/facts/{id}/versions/{version}/withdraw", d.page(access.KnowledgeWrite, d.factStep(stepWithdraw)))
-	mux.Handle("POST /knowledge/facts/{id}/versions/{version}/publish", d.page(access.KnowledgePublish, d.factStep(stepPublish)))
+	mux.Handle("POST /knowledge/facts/{id}/versions/{version}/submit", d.page(access.KnowledgeWrite, d.reviewStep("/knowledge/facts/", "submitted", d.Knowledge.SubmitFact)))
+	mux.Handle("POST /knowledge/facts/{id}/versions/{version}/withdraw", d.page(access.KnowledgeWrite, d.reviewStep("/knowledge/facts/", "withdrawn", d.Knowledge.WithdrawFact)))
+	mux.Handle("POST /knowledge/facts/{id}/versions/{version}/publish", d.page(access.KnowledgePublish, d.reviewStep("/knowledge/facts/", "published", d.Knowledge.PublishFact)))
 	mux.Handle("GET /knowledge/facts/{id}/diff", d.page(access.KnowledgeRead, d.factDiff))
 	// Corrections write notes on cases, so they need cases:write.
 	mux.Handle("POST /knowledge/facts/{id}/corrections", d.page(access.WriteCases, d.factCorrections))
@@ -314,17 +314,6 @@ func (d *Desk) articleSave(w http.ResponseWriter, r *http.Request, v *viewer) {
 	http.Redirect(w, r, "/knowledge/articles/"+articleID.String()+"?done=saved", http.StatusSeeOther)
 }
 
-// step is a review step on a version.
-type step int
-
-const (
-	stepSubmit step = iota
-	stepWithdraw
-	stepPublish
-)
-
-var stepDone = map[step]string{stepSubmit: "submitted", stepWithdraw: "withdrawn", stepPublish: "published"}
-
 func doneText(s string) string {
 	switch s {
 	case "saved":
@@ -354,26 +343,20 @@ func pathVersion(r *http.Request) (id.ID, int, error) {
 	return x, n, nil
 }
 
-func (d *Desk) articleStep(s step) func(http.ResponseWriter, *http.Request, *viewer) {
+// reviewStep runs a review step (submit, withdraw, publish) on the version
+// in the path of an article or fact under base, and goes back to its page
+// saying done.
+func (d *Desk) reviewStep(base, done string, run func(ctx context.Context, parentID id.ID, version int, actor string) error) func(http.ResponseWriter, *http.Request, *viewer) {
 	return func(w http.ResponseWriter, r *http.Request, v *viewer) {
-		articleID, version, err := pathVersion(r)
-		if err != nil {
-			d.fail(w, r, v, err)
-			return
-		}
-		switch s {
-		case stepSubmit:
-			err = d.Knowledge.SubmitArticle(r.Context(), articleID, version, v.User.Name)
-		case stepWithdraw:
-			err = d.Knowledge.WithdrawArticle(r.Context(), articleID, version, v.User.Name)
-		case stepPublish:
-			err = d.Knowledge.PublishArticle(r.Context(), articleID, version, v.User.Name)
+		parentID, version, err := pathVersion(r)
+		if err == nil {
+			err = run(r.Context(), parentID, version, v.User.Name)
 		}
 		if err != nil {
 			d.fail(w, r, v, err)
 			return
 		}
-		http.Redirect(w, r, "/knowledge/articles/"+articleID.String()+"?done="+stepDone[s], http.StatusSeeOther)
+		http.Redirect(w, r, base+parentID.String()+"?done="+done, http.StatusSeeOther)
 	}
 }
 
@@ -546,29 +529,6 @@ func (d *Desk) factSave(w http.ResponseWriter, r *http.Request, v *viewer) {
 		return
 	}
 	http.Redirect(w, r, "/knowledge/facts/"+factID.String()+"?done=saved", http.StatusSeeOther)
-}
-
-func (d *Desk) factStep(s step) func(http.ResponseWriter, *http.Request, *viewer) {
-	return func(w http.ResponseWriter, r *http.Request, v *viewer) {
-		factID, version, err := pathVersion(r)
-		if err != nil {
-			d.fail(w, r, v, err)
-			return
-		}
-		switch s {
-		case stepSubmit:
-			err = d.Knowledge.SubmitFact(r.Context(), factID, version, v.User.Name)
-		case stepWithdraw:
-			err = d.Knowledge.WithdrawFact(r.Context(), factID, version, v.User.Name)
-		case stepPublish:
-			err = d.Knowledge.PublishFact(r.Context(), factID, version, v.User.Name)
-		}
-		if err != nil {
-			d.fail(w, r, v, err)
-			return
-		}
-		http.Redirect(w, r, "/knowledge/facts/"+factID.String()+"?done="+stepDone[s], http.StatusSeeOther)
-	}
 }
 
 func (d *Desk) factDiff(w http.ResponseWriter, r *http.Request, v *viewer) {
