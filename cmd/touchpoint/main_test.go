@@ -156,10 +156,21 @@ func stores(t *testing.T, fn func(t *testing.T, storeArgs []string)) {
 	})
 }
 
-// Every event acknowledged with 2xx survives a SIGKILL right after.
+// Every event acknowledged with 2xx survives a SIGKILL right after, whether
+// it was journaled (the default on SQLite) or stored before the answer.
 func TestAcknowledgedEventsSurviveSIGKILL(t *testing.T) {
+	for _, mode := range []string{"journal", "sync"} {
+		t.Run(mode, func(t *testing.T) { ackedEventsSurviveSIGKILL(t, mode == "journal") })
+	}
+}
+
+func ackedEventsSurviveSIGKILL(t *testing.T, journaled bool) {
 	stores(t, func(t *testing.T, storeArgs []string) {
-		n := start(t, storeArgs)
+		journal := []string{"--ingest-journal", "off"}
+		if journaled {
+			journal = []string{"--ingest-journal", t.TempDir()}
+		}
+		n := start(t, storeArgs, journal...)
 		token := strings.TrimSpace(cli(t, append([]string{"token", "create", "--role", "admin", "--name", "kill-test"}, storeArgs...)...))
 		if !strings.HasPrefix(token, "tp_") || strings.Contains(token, "\n") {
 			t.Fatalf("token create printed %q, want the token alone", token)
@@ -221,10 +232,27 @@ func TestAcknowledgedEventsSurviveSIGKILL(t *testing.T) {
 			t.Fatalf("no batch was acknowledged before the kill:\n%s", n.stderr)
 		}
 
-		n2 := start(t, storeArgs)
-		st, stats := call(t, "GET", "http://"+n2.addr+"/api/v1/stats", bearer, "")
-		if st != 200 {
-			t.Fatalf("stats after restart: %d %v", st, stats)
+		n2 := start(t, storeArgs, journal...)
+		// A journaled batch is stored after the restart, while the node
+		// already serves: wait until the journal's backlog is stored.
+		var stats map[string]any
+		for deadline := time.Now().Add(60 * time.Second); ; {
+			var st int
+			st, stats = call(t, "GET", "http://"+n2.addr+"/api/v1/stats", bearer, "")
+			if st != 200 {
+				t.Fatalf("stats after restart: %d %v", st, stats)
+			}
+			backlog, ok := stats["ingest_backlog"].(float64)
+			if ok != journaled {
+				t.Fatalf("stats after restart: %v; want ingest_backlog only when journaling", stats)
+			}
+			if backlog == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the journal's backlog was not stored within a minute: %v\n%s", stats, n2.stderr)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 		got := int(stats["interactions"].(float64))
 		if got < len(acked) {
@@ -257,6 +285,15 @@ func TestAcknowledgedEventsSurviveSIGKILL(t *testing.T) {
 			if !stored[id] {
 				t.Fatalf("acknowledged event %s is missing after SIGKILL", id)
 			}
+		}
+		// Each visitor is one customer, also when its first events were
+		// resolved before the kill and stored after it.
+		var visitors int
+		if err := db.QueryRow(context.Background(), "SELECT COUNT(*) FROM identifiers WHERE kind = 'anonymous_id'").Scan(&visitors); err != nil {
+			t.Fatal(err)
+		}
+		if customers := int(stats["customers"].(float64)); customers != visitors || visitors == 0 {
+			t.Fatalf("%d customers for %d visitors", customers, visitors)
 		}
 		t.Logf("%d events acknowledged before SIGKILL, %d stored after restart", len(acked), got)
 	})

@@ -60,6 +60,9 @@ type Services struct {
 	Messaging     *messaging.Service
 	Bus           bus.Bus
 	Log           *slog.Logger
+	// Events is the event API's journal; nil when events are stored before
+	// they are acknowledged (OpenJournal).
+	Events *interaction.Journaled
 }
 
 // Open opens the store named by cfg and builds the services on it.
@@ -129,8 +132,25 @@ func NewServicesWith(db *store.DB, region string, b bus.Bus, log *slog.Logger) *
 	return s
 }
 
-// Close closes the bus and the store.
+// OpenJournal starts journaling the event API's batches in dir (see
+// interaction.Journaled); what an earlier run acknowledged and did not
+// store yet is stored first.
+func (s *Services) OpenJournal(ctx context.Context, dir string, log *slog.Logger) error {
+	j, err := s.Interactions.OpenJournal(ctx, dir, interaction.JournalOptions{Log: log})
+	if err != nil {
+		return err
+	}
+	s.Events = j
+	return nil
+}
+
+// Close closes the journal, the bus and the store.
 func (s *Services) Close() error {
+	if s.Events != nil {
+		if err := s.Events.Close(); err != nil {
+			s.Log.Error("closing the ingest journal", "err", err)
+		}
+	}
 	s.Routing.Close()
 	s.Bus.Close()
 	return s.DB.Close()
@@ -153,6 +173,10 @@ func (s *Services) Handler(log *slog.Logger, limits Limits) http.Handler {
 	a := &api.API{Log: log, Access: s.Access, ContactPoints: s.ContactPoints, Customers: s.Customers, Interactions: s.Interactions,
 		Cases: s.Cases, Routing: s.Routing, Webhooks: s.Webhooks, Knowledge: s.Knowledge, FailedAuth: ratelimit.New(10, 50)}
 	events := eventAPI(s, log)
+	if s.Events != nil {
+		a.Ingest = s.Events
+		reg.MustRegister(journalCollector{s.Events})
+	}
 	if limits.PerCredential > 0 {
 		a.PerCaller = ratelimit.New(limits.PerCredential, 2*limits.PerCredential)
 		events.PerKey = ratelimit.New(limits.PerCredential, 2*limits.PerCredential)

@@ -49,6 +49,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer s.Close()
+	if dir := cfg.JournalDir(); dir != "" {
+		if err := s.OpenJournal(ctx, dir, log); err != nil {
+			return err
+		}
+	}
 	where := "sqlite in " + cfg.DataDir
 	if cfg.DB != "" {
 		where = "postgres"

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,26 @@ type Config struct {
 	// PublicURL is the hub's address as providers call it (Twilio signs
 	// it); a contact point's public_url setting wins over it.
 	PublicURL string
+	// IngestJournal is the directory of the event API's journal; see
+	// JournalDir.
+	IngestJournal string
+}
+
+// JournalDir is where the event API journals what it acknowledges: the
+// --ingest-journal directory; by default DataDir/journal with SQLite and
+// none with PostgreSQL (nodes share the database but not a disk, so each
+// node must be given its own); "" when events are stored before they are
+// acknowledged.
+func (c *Config) JournalDir() string {
+	switch {
+	case c.IngestJournal == "off":
+		return ""
+	case c.IngestJournal != "":
+		return c.IngestJournal
+	case c.DB == "":
+		return filepath.Join(c.DataDir, "journal")
+	}
+	return ""
 }
 
 // Defaults are the settings with no flag and no environment.
@@ -68,6 +89,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", envBool("TOUCHPOINT_WEBHOOKS_ALLOW_PRIVATE"), "let webhooks reach http:// URLs and loopback or private addresses (env TOUCHPOINT_WEBHOOKS_ALLOW_PRIVATE)")
 	fs.StringVar(&c.PublicURL, "public-url", env("TOUCHPOINT_PUBLIC_URL", c.PublicURL), "the hub's public base URL as SMS and social providers call it, e.g. https://hub.example.com; empty uses the request's host (env TOUCHPOINT_PUBLIC_URL)")
 	fs.Float64Var(&c.APIRate, "api-rate", envFloat("TOUCHPOINT_API_RATE", c.APIRate), "requests a second per API token or write key, 0 for no limit (env TOUCHPOINT_API_RATE)")
+	fs.StringVar(&c.IngestJournal, "ingest-journal", env("TOUCHPOINT_INGEST_JOURNAL", c.IngestJournal), "directory where the event API journals events before acknowledging them; default DATA/journal with SQLite and none with PostgreSQL; off to store each batch before acknowledging it (env TOUCHPOINT_INGEST_JOURNAL)")
 	fs.TextVar(&c.LogLevel, "log-level", levelFromEnv(c.LogLevel), "debug, info, warn or error (env TOUCHPOINT_LOG_LEVEL)")
 }
 

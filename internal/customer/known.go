@@ -2,6 +2,7 @@ package customer
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 
 	"github.com/touchpoint-hub/touchpoint/internal/id"
@@ -35,37 +36,9 @@ func (s *Service) Preload(ctx context.Context, tx *store.Tx, idents []identifier
 			todo = append(todo, i)
 		}
 	}
-	// Two lookups by primary key rather than one join: with young or stale
-	// statistics PostgreSQL planned the join as a scan of customers.
-	q := "SELECT kind, value, customer_id FROM identifiers WHERE (kind, value) IN (VALUES " +
-		strings.TrimSuffix(strings.Repeat("(?, ?),", preloadChunk), ",") + ")"
-	args := make([]any, 0, 2*preloadChunk)
-	var held []found
-	for start := 0; start < len(todo); start += preloadChunk {
-		chunk := todo[start:min(start+preloadChunk, len(todo))]
-		args = args[:0]
-		for j := 0; j < preloadChunk; j++ {
-			v := chunk[min(j, len(chunk)-1)]
-			args = append(args, string(v.Kind), v.Value)
-		}
-		rows, err := tx.QueryPlannedEach(ctx, q, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var f found
-			var kind string
-			if err := rows.Scan(&kind, &f.ident.Value, &f.customerID); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			f.ident.Kind = identifier.Kind(kind)
-			held = append(held, f)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+	held, err := holders(ctx, tx.QueryPlannedEach, todo)
+	if err != nil {
+		return nil, err
 	}
 	type row struct {
 		root     id.ID
@@ -73,6 +46,7 @@ func (s *Service) Preload(ctx context.Context, tx *store.Tx, idents []identifier
 	}
 	customers := map[id.ID]row{}
 	var ids []id.ID
+	args := make([]any, 0, preloadChunk)
 	for _, f := range held {
 		if _, ok := customers[f.customerID]; !ok {
 			customers[f.customerID] = row{}
@@ -110,6 +84,62 @@ func (s *Service) Preload(ctx context.Context, tx *store.Tx, idents []identifier
 		k.m[f.ident] = f
 	}
 	return k, nil
+}
+
+// shortChunk is the size of the short identifier lookup.
+const shortChunk = 8
+
+var holdersQuery = map[int]string{shortChunk: holdersStatement(shortChunk), preloadChunk: holdersStatement(preloadChunk)}
+
+func holdersStatement(n int) string {
+	return "SELECT kind, value, customer_id FROM identifiers WHERE (kind, value) IN (VALUES " +
+		strings.TrimSuffix(strings.Repeat("(?, ?),", n), ",") + ")"
+}
+
+// queryFunc runs a query planned for its arguments, in a transaction or on
+// the readers (QueryPlannedEach of store.Tx and store.DB).
+type queryFunc func(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+
+// holders finds who holds each of idents; those nobody holds are left out.
+// Two lookups by primary key rather than one join: with young or stale
+// statistics PostgreSQL planned the join as a scan of customers.
+func holders(ctx context.Context, query queryFunc, idents []identifier.Identifier) ([]found, error) {
+	args := make([]any, 0, 2*preloadChunk)
+	var held []found
+	for start := 0; start < len(idents); {
+		// A short rest goes in a short statement: every padded pair is
+		// looked up too.
+		size := preloadChunk
+		if len(idents)-start <= shortChunk {
+			size = shortChunk
+		}
+		chunk := idents[start:min(start+size, len(idents))]
+		start += len(chunk)
+		args = args[:0]
+		for j := 0; j < size; j++ {
+			v := chunk[min(j, len(chunk)-1)]
+			args = append(args, string(v.Kind), v.Value)
+		}
+		rows, err := query(ctx, holdersQuery[size], args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var f found
+			var kind string
+			if err := rows.Scan(&kind, &f.ident.Value, &f.customerID); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			f.ident.Kind = identifier.Kind(kind)
+			held = append(held, f)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return held, nil
 }
 
 func (k *Known) lookup(ctx context.Context, tx *store.Tx, ident identifier.Identifier) (found, bool, error) {

@@ -39,6 +39,11 @@ type Evidence struct {
 	// Known, when set, holds identifiers already looked up in this
 	// transaction (see Preload); Resolve keeps it current.
 	Known *Known
+	// Promised is the customer the contact was resolved to before it was
+	// stored (see Promises). When Resolve has to create a customer it takes
+	// this id if no customer has it yet, so that the contact lands where
+	// its acknowledgement said.
+	Promised id.ID
 }
 
 // Resolution says which customer the evidence resolved to and what changed.
@@ -133,7 +138,10 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 		if len(idents) == 0 {
 			return res, errs.Invalidf("identifiers", "at least one usable identifier or a customer_id is required")
 		}
-		target = tx.NewID()
+		var err error
+		if target, err = newCustomerID(ctx, tx, ev.Promised); err != nil {
+			return res, err
+		}
 		kind := ev.Kind
 		if kind == "" {
 			kind = Person
@@ -293,6 +301,22 @@ func lookup(ctx context.Context, tx *store.Tx, ident identifier.Identifier) (fou
 	return f, true, nil
 }
 
+// newCustomerID is the id of a customer about to be created: the promised
+// one when no customer has it yet, a new one otherwise.
+func newCustomerID(ctx context.Context, tx *store.Tx, promised id.ID) (id.ID, error) {
+	if promised == 0 {
+		return tx.NewID(), nil
+	}
+	var n int
+	if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM customers WHERE id = ?", promised).Scan(&n); err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		return tx.NewID(), nil
+	}
+	return promised, nil
+}
+
 // createCustomer inserts a customer and its first identifiers. On
 // PostgreSQL that is one statement (one round trip instead of one per row).
 func createCustomer(ctx context.Context, tx *store.Tx, cid id.ID, kind string, idents []identifier.Identifier, source string, at time.Time) error {
@@ -347,7 +371,11 @@ func insertIdentifier(ctx context.Context, tx *store.Tx, ident identifier.Identi
 // that no planner can turn into a scan of the identifiers table (a join
 // here did, on PostgreSQL with fresh statistics).
 func kindCounts(ctx context.Context, tx *store.Tx, root id.ID) (map[identifier.Kind]int, error) {
-	rows, err := tx.Query(ctx, "SELECT id FROM customers WHERE root_id = ?", root)
+	return groupKindCounts(ctx, tx, root)
+}
+
+func groupKindCounts(ctx context.Context, db querier, root id.ID) (map[identifier.Kind]int, error) {
+	rows, err := db.Query(ctx, "SELECT id FROM customers WHERE root_id = ?", root)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +400,7 @@ func kindCounts(ctx context.Context, tx *store.Tx, root id.ID) (map[identifier.K
 	if len(members) > 1 {
 		q = "SELECT kind, COUNT(*) FROM identifiers WHERE customer_id IN (" + store.Placeholders(len(members)) + ") GROUP BY kind"
 	}
-	rows, err = tx.Query(ctx, q, members...)
+	rows, err = db.Query(ctx, q, members...)
 	if err != nil {
 		return nil, err
 	}

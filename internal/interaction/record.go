@@ -1,6 +1,7 @@
 package interaction
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -73,6 +74,12 @@ type prepared struct {
 	idents []identifier.Identifier
 	alias  *identifier.Identifier
 	props  string
+	// promised is the customer the journaled ingest resolved the input to
+	// before acknowledging it (see customer.Promises); 0 otherwise.
+	promised id.ID
+	// acked: the input was acknowledged already, so a contact point
+	// disabled since does not refuse it.
+	acked bool
 }
 
 // Record stores the inputs as one unit: either every input is stored (or
@@ -104,105 +111,120 @@ func (s *Service) Record(ctx context.Context, inputs []Input) ([]Result, error) 
 	var stored []Recorded
 	err := s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		// Everything here is per attempt: PostgreSQL may run this again.
-		bad := &errs.Batch{}
-		results = make([]Result, len(preps))
-		cps := map[id.ID]bool{}
-		var all []identifier.Identifier
-		for i := range preps {
-			all = append(all, preps[i].idents...)
-		}
-		known, err := s.customers.Preload(ctx, tx, all)
-		if err != nil {
-			return err
-		}
-		ins := &inserts{}
-		for i := range preps {
-			r, err := s.recordOne(ctx, tx, &preps[i], cps, known, ins, now)
-			if err != nil {
-				var inv *errs.Invalid
-				if !errors.As(err, &inv) {
-					return err
-				}
-				bad.AddItem(i, err)
-				continue
-			}
-			results[i] = r
-		}
-		if len(bad.Items) > 0 {
-			return bad
-		}
-		skipped, err := ins.flush(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if err := known.Flush(ctx, tx); err != nil {
-			return err
-		}
-		if err := tx.AddCounter(ctx, counterName, int64(len(ins.ids)-len(skipped))); err != nil {
-			return err
-		}
-		stored = stored[:0]
-		for i := range results {
-			r := &results[i]
-			if r.ID == 0 || skipped[r.ID] {
-				continue
-			}
-			in := preps[i].in
-			var caseID id.ID
-			if in.CaseID != nil {
-				caseID = *in.CaseID
-			}
-			stored = append(stored, Recorded{ID: r.ID, CustomerID: r.CustomerID, CaseID: caseID, In: in})
-		}
-		if s.linker != nil && len(stored) > 0 {
-			if err := s.linker.LinkCases(ctx, tx, stored); err != nil {
-				return err
-			}
-			byID := make(map[id.ID]id.ID, len(stored))
-			for _, st := range stored {
-				if st.CaseID != 0 {
-					byID[st.ID] = st.CaseID
-				}
-			}
-			for i := range results {
-				if c, ok := byID[results[i].ID]; ok {
-					results[i].CaseID = &c
-				}
-			}
-		}
-		for _, st := range stored {
-			if st.In.Then != nil {
-				if err := st.In.Then(ctx, tx, st); err != nil {
-					return err
-				}
-			}
-		}
-		// Rows already stored (a replay, or twice in this batch) answer with
-		// the stored interaction and its customer.
-		for i := range results {
-			r := &results[i]
-			if r.ID == 0 || !skipped[r.ID] {
-				continue
-			}
-			in := preps[i].in
-			r.Duplicate = true
-			err := tx.QueryRow(ctx, `SELECT i.id, c.root_id FROM interactions i JOIN customers c ON c.id = i.customer_id
-				WHERE i.source = ? AND i.external_id = ?`, in.Source, in.ExternalID).Scan(&r.ID, &r.CustomerID)
-			if err != nil {
-				return fmt.Errorf("reading the stored duplicate: %w", err)
-			}
-		}
-		return nil
+		var err error
+		results, stored, err = s.recordIn(ctx, tx, preps, now)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.notify(ctx, stored)
+	return results, nil
+}
+
+// notify tells the listeners what a commit stored.
+func (s *Service) notify(ctx context.Context, stored []Recorded) {
+	if len(stored) == 0 {
+		return
+	}
 	for _, fn := range s.recorded {
-		if len(stored) > 0 {
-			fn(ctx, stored)
+		fn(ctx, stored)
+	}
+}
+
+// recordIn stores validated inputs inside tx: resolves their customers,
+// inserts the interactions (a duplicate is found, not stored again) and
+// links them to cases. now is when they were received.
+func (s *Service) recordIn(ctx context.Context, tx *store.Tx, preps []prepared, now time.Time) ([]Result, []Recorded, error) {
+	bad := &errs.Batch{}
+	results := make([]Result, len(preps))
+	cps := map[id.ID]bool{}
+	var all []identifier.Identifier
+	for i := range preps {
+		all = append(all, preps[i].idents...)
+	}
+	known, err := s.customers.Preload(ctx, tx, all)
+	if err != nil {
+		return nil, nil, err
+	}
+	ins := &inserts{}
+	for i := range preps {
+		r, err := s.recordOne(ctx, tx, &preps[i], cps, known, ins, now)
+		if err != nil {
+			var inv *errs.Invalid
+			if !errors.As(err, &inv) {
+				return nil, nil, err
+			}
+			bad.AddItem(i, err)
+			continue
+		}
+		results[i] = r
+	}
+	if len(bad.Items) > 0 {
+		return nil, nil, bad
+	}
+	skipped, err := ins.flush(ctx, tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := known.Flush(ctx, tx); err != nil {
+		return nil, nil, err
+	}
+	if err := tx.AddCounter(ctx, counterName, int64(len(ins.ids)-len(skipped))); err != nil {
+		return nil, nil, err
+	}
+	var stored []Recorded
+	for i := range results {
+		r := &results[i]
+		if r.ID == 0 || skipped[r.ID] {
+			continue
+		}
+		in := preps[i].in
+		var caseID id.ID
+		if in.CaseID != nil {
+			caseID = *in.CaseID
+		}
+		stored = append(stored, Recorded{ID: r.ID, CustomerID: r.CustomerID, CaseID: caseID, In: in})
+	}
+	if s.linker != nil && len(stored) > 0 {
+		if err := s.linker.LinkCases(ctx, tx, stored); err != nil {
+			return nil, nil, err
+		}
+		byID := make(map[id.ID]id.ID, len(stored))
+		for _, st := range stored {
+			if st.CaseID != 0 {
+				byID[st.ID] = st.CaseID
+			}
+		}
+		for i := range results {
+			if c, ok := byID[results[i].ID]; ok {
+				results[i].CaseID = &c
+			}
 		}
 	}
-	return results, nil
+	for _, st := range stored {
+		if st.In.Then != nil {
+			if err := st.In.Then(ctx, tx, st); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	// Rows already stored (a replay, or twice in this batch) answer with
+	// the stored interaction and its customer.
+	for i := range results {
+		r := &results[i]
+		if r.ID == 0 || !skipped[r.ID] {
+			continue
+		}
+		in := preps[i].in
+		r.Duplicate = true
+		err := tx.QueryRow(ctx, `SELECT i.id, c.root_id FROM interactions i JOIN customers c ON c.id = i.customer_id
+			WHERE i.source = ? AND i.external_id = ?`, in.Source, in.ExternalID).Scan(&r.ID, &r.CustomerID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading the stored duplicate: %w", err)
+		}
+	}
+	return results, stored, nil
 }
 
 func (s *Service) recordOne(ctx context.Context, tx *store.Tx, p *prepared, cps map[id.ID]bool, known *customer.Known, ins *inserts, now time.Time) (Result, error) {
@@ -219,7 +241,7 @@ func (s *Service) recordOne(ctx context.Context, tx *store.Tx, p *prepared, cps 
 			return Result{Duplicate: true}, nil
 		}
 	}
-	if in.ContactPointID != 0 && !cps[in.ContactPointID] {
+	if in.ContactPointID != 0 && !cps[in.ContactPointID] && !p.acked {
 		var disabled sql.NullInt64
 		err := tx.QueryRow(ctx, "SELECT disabled_at FROM contact_points WHERE id = ?", in.ContactPointID).Scan(&disabled)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -235,7 +257,7 @@ func (s *Service) recordOne(ctx context.Context, tx *store.Tx, p *prepared, cps 
 	}
 	res, err := s.customers.Resolve(ctx, tx, customer.Evidence{
 		Identifiers: p.idents, CustomerID: in.CustomerID, Traits: in.Traits,
-		Source: in.Source, At: in.OccurredAt, Alias: p.alias, Known: known,
+		Source: in.Source, At: in.OccurredAt, Alias: p.alias, Known: known, Promised: p.promised,
 	})
 	if err != nil {
 		return Result{}, err
@@ -409,15 +431,15 @@ func (s *Service) prepare(in *Input, now time.Time) (prepared, error) {
 	if len(in.Content) > maxContent {
 		return p, errs.Invalidf("content", "must be at most %d bytes", maxContent)
 	}
-	for field, v := range map[string]string{"subject": in.Subject, "summary": in.Summary, "reason": in.Reason,
-		"outcome": in.Outcome, "staff_name": in.StaffName, "campaign.name": in.Campaign.Name,
-		"campaign.source": in.Campaign.Source, "campaign.medium": in.Campaign.Medium, "promo_code": in.PromoCode,
-		"journey_stage": in.JourneyStage} {
-		if len(v) > maxText {
-			return p, errs.Invalidf(field, "must be at most %d bytes", maxText)
+	for _, f := range [...]struct{ name, v string }{{"subject", in.Subject}, {"summary", in.Summary}, {"reason", in.Reason},
+		{"outcome", in.Outcome}, {"staff_name", in.StaffName}, {"campaign.name", in.Campaign.Name},
+		{"campaign.source", in.Campaign.Source}, {"campaign.medium", in.Campaign.Medium}, {"promo_code", in.PromoCode},
+		{"journey_stage", in.JourneyStage}} {
+		if len(f.v) > maxText {
+			return p, errs.Invalidf(f.name, "must be at most %d bytes", maxText)
 		}
-		if !utf8.ValidString(v) {
-			return p, errs.Invalidf(field, "must be valid UTF-8")
+		if !utf8.ValidString(f.v) {
+			return p, errs.Invalidf(f.name, "must be valid UTF-8")
 		}
 	}
 	if !utf8.ValidString(in.Content) {
@@ -428,8 +450,9 @@ func (s *Service) prepare(in *Input, now time.Time) (prepared, error) {
 		if len(in.Properties) > maxProperties {
 			return p, errs.Invalidf("properties", "must be at most %d bytes", maxProperties)
 		}
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(in.Properties, &obj); err != nil {
+		// Checked, not decoded: decoding into a map cost more than the
+		// rest of the ingest path together.
+		if t := bytes.TrimLeft(in.Properties, " \t\r\n"); len(t) == 0 || t[0] != '{' || !json.Valid(t) {
 			return p, errs.Invalidf("properties", "must be a JSON object")
 		}
 		p.props = string(in.Properties)

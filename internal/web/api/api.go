@@ -37,6 +37,8 @@ type API struct {
 	Knowledge     *knowledge.Service
 	// PerCaller limits requests per token or user (nil: no limit).
 	PerCaller *ratelimit.Limiter
+	// Ingest, when set, is the event API's journal (its backlog is in the stats).
+	Ingest interface{ Backlog() uint64 }
 	// FailedAuth limits failed authentications per client address, which
 	// slows down anyone guessing credentials (nil: no limit).
 	FailedAuth *ratelimit.Limiter

@@ -81,5 +81,9 @@ func (a *API) stats(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	send(w, http.StatusOK, map[string]int64{"customers": customers, "interactions": interactions})
+	out := map[string]int64{"customers": customers, "interactions": interactions}
+	if a.Ingest != nil {
+		out["ingest_backlog"] = int64(a.Ingest.Backlog())
+	}
+	send(w, http.StatusOK, out)
 }
