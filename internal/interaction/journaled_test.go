@@ -32,8 +32,12 @@ func pageView(cp id.ID, msg string, idents ...customer.RawIdentifier) interactio
 		Properties: []byte(`{"path":"/help/delivery"}`), Campaign: interaction.Campaign{Name: "spring", Source: "print"}}
 }
 
-func anon(v string) customer.RawIdentifier   { return customer.RawIdentifier{Kind: "anonymous_id", Value: v} }
-func userID(v string) customer.RawIdentifier { return customer.RawIdentifier{Kind: "user_id", Value: v} }
+func anon(v string) customer.RawIdentifier {
+	return customer.RawIdentifier{Kind: "anonymous_id", Value: v}
+}
+func userID(v string) customer.RawIdentifier {
+	return customer.RawIdentifier{Kind: "user_id", Value: v}
+}
 
 // A journaled batch is answered with each event's customer before it is
 // stored; once stored, the events are on those customers' timelines, one
