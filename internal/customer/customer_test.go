@@ -289,3 +289,24 @@ func TestGroupMembershipsAddUp(t *testing.T) {
 		}
 	})
 }
+
+// A customer created for a promised contact gets the promised id, unless a
+// customer has that id already: then it gets a new one, and the holder of
+// the id is left alone.
+func TestResolveTakesThePromisedID(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := customer.NewService(db, "US")
+		promised := db.IDs.New()
+		res := resolve(t, db, s, customer.Evidence{Identifiers: []identifier.Identifier{ident(identifier.AnonymousID, "a-1")}, Promised: promised})
+		if !res.Created || res.CustomerID != promised {
+			t.Fatalf("resolution %+v, want customer %s created", res, promised)
+		}
+		again := resolve(t, db, s, customer.Evidence{Identifiers: []identifier.Identifier{ident(identifier.AnonymousID, "a-2")}, Promised: promised})
+		if !again.Created || again.CustomerID == promised || again.CustomerID == 0 {
+			t.Fatalf("resolution %+v, want a new customer other than %s", again, promised)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM identifiers WHERE customer_id = ?", promised); n != 1 {
+			t.Fatalf("the holder of the promised id has %d identifiers, want its own one", n)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
 	"sync"
 	"time"
 
@@ -32,6 +33,8 @@ type Promises struct {
 	pending map[identifier.Identifier]pendingHold
 	kinds   map[id.ID]map[identifier.Kind]int // pending identifiers per customer
 	byToken map[uint64][]identifier.Identifier
+	fresh   map[id.ID]uint64 // customers promised new, by the token that created them
+	freshBy map[uint64][]id.ID
 	token   uint64
 }
 
@@ -60,6 +63,8 @@ func (s *Service) NewPromises() *Promises {
 		pending: map[identifier.Identifier]pendingHold{},
 		kinds:   map[id.ID]map[identifier.Kind]int{},
 		byToken: map[uint64][]identifier.Identifier{},
+		fresh:   map[id.ID]uint64{},
+		freshBy: map[uint64][]id.ID{},
 		// Tokens of journal records written before a restart must not
 		// release promises made after it.
 		token: uint64(time.Now().UnixNano()),
@@ -153,6 +158,8 @@ func (p *Promises) Promise(ctx context.Context, contacts [][]identifier.Identifi
 			holder = p.s.db.IDs.New()
 			counts = map[identifier.Kind]int{}
 			out[i] = Promise{Customer: holder, New: true}
+			p.fresh[holder] = token
+			p.freshBy[token] = append(p.freshBy[token], holder)
 		} else {
 			out[i] = Promise{Customer: holder}
 		}
@@ -197,6 +204,10 @@ func (p *Promises) holderLocked(ctx context.Context, ident identifier.Identifier
 // stored and those promised.
 func (p *Promises) countsLocked(ctx context.Context, c id.ID) (map[identifier.Kind]int, error) {
 	counts := map[identifier.Kind]int{}
+	if _, ok := p.fresh[c]; ok {
+		maps.Copy(counts, p.kinds[c]) // promised new: nothing of it is stored yet
+		return counts, nil
+	}
 	var root id.ID
 	err := p.s.db.QueryRow(ctx, "SELECT root_id FROM customers WHERE id = ?", c).Scan(&root)
 	switch {
@@ -224,6 +235,10 @@ func (p *Promises) Release(token uint64) {
 }
 
 func (p *Promises) releaseLocked(token uint64) {
+	for _, c := range p.freshBy[token] {
+		delete(p.fresh, c)
+	}
+	delete(p.freshBy, token)
 	idents, ok := p.byToken[token]
 	if !ok {
 		return

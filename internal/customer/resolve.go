@@ -156,7 +156,12 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 				counts[ident.Kind]++
 			}
 		}
-		if err := createCustomer(ctx, tx, target, kind, take, ev.Source, at); err != nil {
+		err = createCustomer(ctx, tx, target, kind, take, ev.Source, at)
+		if errors.Is(err, errIDTaken) {
+			target = tx.NewID()
+			err = createCustomer(ctx, tx, target, kind, take, ev.Source, at)
+		}
+		if err != nil {
 			return res, err
 		}
 		for _, ident := range take {
@@ -307,6 +312,9 @@ func newCustomerID(ctx context.Context, tx *store.Tx, promised id.ID) (id.ID, er
 	if promised == 0 {
 		return tx.NewID(), nil
 	}
+	if tx.Dialect() == store.SQLite {
+		return promised, nil // createCustomer says errIDTaken instead, without a query more
+	}
 	var n int
 	if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM customers WHERE id = ?", promised).Scan(&n); err != nil {
 		return 0, err
@@ -317,14 +325,21 @@ func newCustomerID(ctx context.Context, tx *store.Tx, promised id.ID) (id.ID, er
 	return promised, nil
 }
 
+// errIDTaken: a customer with the promised id exists already.
+var errIDTaken = errors.New("customer id taken")
+
 // createCustomer inserts a customer and its first identifiers. On
 // PostgreSQL that is one statement (one round trip instead of one per row).
 func createCustomer(ctx context.Context, tx *store.Tx, cid id.ID, kind string, idents []identifier.Identifier, source string, at time.Time) error {
 	us := at.UnixMicro()
 	if tx.Dialect() != store.Postgres || len(idents) == 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO customers (id, root_id, kind, created_at, updated_at, last_seen_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, cid, cid, kind, us, us, us); err != nil {
+		r, err := tx.Exec(ctx, `INSERT INTO customers (id, root_id, kind, created_at, updated_at, last_seen_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, cid, cid, kind, us, us, us)
+		if err != nil {
 			return fmt.Errorf("creating customer: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return errIDTaken
 		}
 		for _, ident := range idents {
 			if err := insertIdentifier(ctx, tx, ident, cid, source, at); err != nil {

@@ -144,6 +144,9 @@ var customKindRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 // such as "userId" or "mail") into its canonical Kind. Names that are not
 // built-in must match ^[a-z][a-z0-9_]{0,31}$ once lower-cased.
 func ParseKind(s string) (Kind, error) {
+	if _, ok := builtin[Kind(s)]; ok {
+		return Kind(s), nil // the usual case, without the regular expression
+	}
 	name := strings.ToLower(strings.TrimSpace(s))
 	if k, ok := kindAliases[name]; ok {
 		return k, nil

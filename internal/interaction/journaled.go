@@ -41,6 +41,9 @@ type Journaled struct {
 	// timelines get under a flood.
 	maxBacklog uint64
 
+	// usable remembers contact points found enabled, and when (see usableFor).
+	usable sync.Map
+
 	applied atomic.Uint64
 	mu      sync.Mutex
 	moved   chan struct{} // closed when applied moves
@@ -233,7 +236,14 @@ func (r *Journaled) Record(ctx context.Context, inputs []Input) ([]Result, error
 		e.promised[k] = p.Customer
 		results[journaled[k]].CustomerID = p.Customer
 	}
-	if _, err := r.j.Append(ctx, appendEntry(nil, e)); err != nil {
+	buf := entryBufs.Get().(*[]byte)
+	*buf = appendEntry((*buf)[:0], e)
+	_, err = r.j.Append(ctx, *buf)
+	// Append is done with the bytes once it returns.
+	if cap(*buf) <= 4<<20 {
+		entryBufs.Put(buf)
+	}
+	if err != nil {
 		r.promises.Release(token)
 		return nil, fmt.Errorf("journaling the events: %w", err)
 	}
@@ -244,10 +254,15 @@ func (r *Journaled) Record(ctx context.Context, inputs []Input) ([]Result, error
 // are disabled, as Record does inside its transaction.
 func (r *Journaled) checkContactPoints(ctx context.Context, inputs []Input, idx []int, bad *errs.Batch) {
 	seen := map[id.ID]error{}
+	now := time.Now()
 	for _, i := range idx {
 		cp := inputs[i].ContactPointID
 		err, ok := seen[cp]
 		if !ok {
+			if at, fine := r.usable.Load(cp); fine && now.Sub(at.(time.Time)) < usableFor {
+				seen[cp] = nil
+				continue
+			}
 			var disabled sql.NullInt64
 			err = r.s.db.QueryRow(ctx, "SELECT disabled_at FROM contact_points WHERE id = ?", cp).Scan(&disabled)
 			switch {
@@ -257,12 +272,23 @@ func (r *Journaled) checkContactPoints(ctx context.Context, inputs []Input, idx 
 				err = errs.Invalidf("contact_point_id", "contact point %s is disabled", cp)
 			}
 			seen[cp] = err
+			if err == nil {
+				r.usable.Store(cp, now)
+			}
 		}
 		if err != nil {
 			bad.AddItem(i, err)
 		}
 	}
 }
+
+// entryBufs are encoding buffers: a batch's entry is about as large as its
+// request, and allocating one a request kept the collector busy.
+var entryBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// usableFor is how long a contact point found enabled is taken to be so;
+// write keys are cached as long (contactpoint.ByWriteKey).
+const usableFor = 5 * time.Second
 
 // waitRoom waits while the backlog is at its bound.
 func (r *Journaled) waitRoom(ctx context.Context) error {
@@ -286,7 +312,7 @@ func (r *Journaled) waitRoom(ctx context.Context) error {
 // applyBatch is about how many events one applying transaction stores: big
 // enough that the database's per-commit cost is spread thin, small enough
 // that other writers wait little.
-const applyBatch = 2000
+const applyBatch = 5000
 
 // run stores the journal's records in order until ctx ends.
 func (r *Journaled) run(ctx context.Context, cur *journal.Cursor) {

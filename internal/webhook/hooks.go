@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/bus"
@@ -27,6 +28,17 @@ func (l Linker) LinkCases(ctx context.Context, tx *store.Tx, stored []interactio
 		if err := l.Next.LinkCases(ctx, tx, stored); err != nil {
 			return err
 		}
+	}
+	// Most installations subscribe to no interaction events: then there is
+	// nothing to encode (the event API stores thousands a second here).
+	subs, err := activeSubscriptions(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(subs, func(s activeSub) bool {
+		return matches(s.events, InteractionCreated) || matches(s.events, CaseCreated)
+	}) {
+		return nil
 	}
 	evs := make([]Event, 0, len(stored))
 	for _, r := range stored {
