@@ -16,7 +16,10 @@ func (t *Tx) AddCounter(ctx context.Context, name string, delta int64) error {
 	}
 	shard := 0
 	if t.db.Dialect == Postgres {
-		shard = rand.IntN(counterShards)
+		if t.shard == 0 {
+			t.shard = 1 + rand.IntN(counterShards)
+		}
+		shard = t.shard - 1
 	}
 	_, err := t.Exec(ctx, `INSERT INTO counters (name, shard, value) VALUES (?, ?, ?)
 		ON CONFLICT (name, shard) DO UPDATE SET value = counters.value + excluded.value`, name, shard, delta)

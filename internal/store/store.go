@@ -304,6 +304,10 @@ func (db *DB) ExecAlone(ctx context.Context, q string, args ...any) error {
 type Tx struct {
 	db *DB
 	tx *sql.Tx
+	// shard is the counter shard this transaction adds to, plus one (0:
+	// none chosen yet). One per transaction: a transaction that locked
+	// several shards of a counter could deadlock with another.
+	shard int
 }
 
 func (t *Tx) Dialect() Dialect { return t.db.Dialect }
