@@ -66,29 +66,47 @@ type JournalOptions struct {
 // OpenJournal opens (or creates) the ingest journal in dir and starts
 // storing what it holds.
 func (s *Service) OpenJournal(ctx context.Context, dir string, opts JournalOptions) (*Journaled, error) {
+	r, cur, err := s.openJournal(ctx, dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.start(cur)
+	return r, nil
+}
+
+// start starts the applier at cur.
+func (r *Journaled) start(cur *journal.Cursor) {
+	actx, cancel := context.WithCancel(context.Background())
+	r.stop = cancel
+	go r.run(actx, cur)
+}
+
+// openJournal opens the journal and finds where the store is, without
+// storing anything yet (the benchmarks time acknowledging and storing apart).
+func (s *Service) openJournal(ctx context.Context, dir string, opts JournalOptions) (*Journaled, *journal.Cursor, error) {
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	j, err := journal.Open(dir, journal.Options{Log: log})
 	if err != nil {
-		return nil, fmt.Errorf("opening the ingest journal: %w", err)
+		return nil, nil, fmt.Errorf("opening the ingest journal: %w", err)
 	}
 	var applied int64
 	err = s.db.QueryRow(ctx, "SELECT applied_seq FROM ingest_journals WHERE journal_id = ?", j.ID()).Scan(&applied)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		j.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	if uint64(applied) > j.Last() {
 		j.Close()
-		return nil, fmt.Errorf("the store has applied ingest journal %s up to record %d, but the journal in %s ends at %d: its files were changed",
+		return nil, nil, fmt.Errorf("the store has applied ingest journal %s up to record %d, but the journal in %s ends at %d: its files were changed",
 			j.ID(), applied, dir, j.Last())
 	}
 	cur, err := j.Cursor(uint64(applied))
 	if err != nil {
 		j.Close()
-		return nil, fmt.Errorf("reading the ingest journal: %w", err)
+		return nil, nil, fmt.Errorf("reading the ingest journal: %w", err)
 	}
 	r := &Journaled{s: s, j: j, promises: s.customers.NewPromises(), log: log, maxBacklog: 50000,
 		moved: make(chan struct{}), done: make(chan struct{})}
@@ -99,10 +117,7 @@ func (s *Service) OpenJournal(ctx context.Context, dir string, opts JournalOptio
 	if backlog := j.Last() - uint64(applied); backlog > 0 {
 		log.Info("ingest journal: storing what was acknowledged before the last stop", "records", backlog)
 	}
-	actx, cancel := context.WithCancel(context.Background())
-	r.stop = cancel
-	go r.run(actx, cur)
-	return r, nil
+	return r, cur, nil
 }
 
 // Close stops the applier after the transaction it is in and closes the
