@@ -123,8 +123,10 @@ func (s *Service) openJournal(ctx context.Context, dir string, opts JournalOptio
 // Close stops the applier after the transaction it is in and closes the
 // journal; what is left is stored at the next start.
 func (r *Journaled) Close() error {
-	r.stop()
-	<-r.done
+	if r.stop != nil {
+		r.stop()
+		<-r.done
+	}
 	return r.j.Close()
 }
 
