@@ -3,6 +3,9 @@ package customer
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/touchpoint-hub/touchpoint/internal/id"
@@ -19,6 +22,17 @@ type Known struct {
 	m map[identifier.Identifier]found // found.customerID == 0: nobody holds it
 	// customers is the change to the customer total not yet written (Flush).
 	customers int64
+	// lastSeen holds, per customer, the latest contact not yet written (Flush).
+	lastSeen map[id.ID]int64
+}
+
+// seen notes a contact of customer c at us (unix microseconds); Flush
+// writes it.
+func (k *Known) seen(c id.ID, us int64) {
+	if k.lastSeen == nil {
+		k.lastSeen = map[id.ID]int64{}
+	}
+	k.lastSeen[c] = max(k.lastSeen[c], us)
 }
 
 // preloadChunk is how many identifiers one preload query asks for. The
@@ -189,5 +203,31 @@ func (k *Known) count(ctx context.Context, tx *store.Tx, delta int64) error {
 func (k *Known) Flush(ctx context.Context, tx *store.Tx) error {
 	d := k.customers
 	k.customers = 0
-	return tx.AddCounter(ctx, counterName, d)
+	if err := tx.AddCounter(ctx, counterName, d); err != nil {
+		return err
+	}
+	if len(k.lastSeen) == 0 {
+		return nil
+	}
+	ids := slices.Sorted(maps.Keys(k.lastSeen)) // one lock order for every writer
+	args := make([]any, 0, 2*preloadChunk)
+	for start := 0; start < len(ids); start += preloadChunk {
+		chunk := ids[start:min(start+preloadChunk, len(ids))]
+		args = args[:0]
+		for j := 0; j < preloadChunk; j++ {
+			c := chunk[min(j, len(chunk)-1)] // padded: one statement text
+			args = append(args, c, k.lastSeen[c])
+		}
+		if _, err := tx.Exec(ctx, lastSeenUpdate, args...); err != nil {
+			return fmt.Errorf("recording when customers were last seen: %w", err)
+		}
+	}
+	clear(k.lastSeen)
+	return nil
 }
+
+// lastSeenUpdate moves last_seen_at forward for up to preloadChunk
+// customers (both dialects take UPDATE … FROM a CTE).
+var lastSeenUpdate = "WITH v (id, at) AS (VALUES " +
+	strings.TrimSuffix(strings.Repeat("(CAST(? AS BIGINT), CAST(? AS BIGINT)),", preloadChunk), ",") +
+	") UPDATE customers SET last_seen_at = v.at FROM v WHERE customers.id = v.id AND customers.last_seen_at < v.at"

@@ -138,10 +138,7 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 		if len(idents) == 0 {
 			return res, errs.Invalidf("identifiers", "at least one usable identifier or a customer_id is required")
 		}
-		var err error
-		if target, err = newCustomerID(ctx, tx, ev.Promised); err != nil {
-			return res, err
-		}
+		target = newCustomerID(tx, ev.Promised)
 		kind := ev.Kind
 		if kind == "" {
 			kind = Person
@@ -156,7 +153,7 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 				counts[ident.Kind]++
 			}
 		}
-		err = createCustomer(ctx, tx, target, kind, take, ev.Source, at)
+		err := createCustomer(ctx, tx, target, kind, take, ev.Source, at)
 		if errors.Is(err, errIDTaken) {
 			target = tx.NewID()
 			err = createCustomer(ctx, tx, target, kind, take, ev.Source, at)
@@ -244,6 +241,13 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 		res.CustomerID = target
 		return res, nil
 	}
+	if len(ev.Traits) == 0 && ev.Kind == "" && ev.Known != nil {
+		// Only last_seen_at moves: gathered, and written for the whole
+		// batch in a few statements when the batch is flushed.
+		ev.Known.seen(target, at.UnixMicro())
+		res.CustomerID = target
+		return res, nil
+	}
 	if err := s.touch(ctx, tx, target, ev, at); err != nil {
 		return res, err
 	}
@@ -307,22 +311,13 @@ func lookup(ctx context.Context, tx *store.Tx, ident identifier.Identifier) (fou
 }
 
 // newCustomerID is the id of a customer about to be created: the promised
-// one when no customer has it yet, a new one otherwise.
-func newCustomerID(ctx context.Context, tx *store.Tx, promised id.ID) (id.ID, error) {
+// one, or a new one (createCustomer refuses a promised id that is taken,
+// and Resolve then takes a new one).
+func newCustomerID(tx *store.Tx, promised id.ID) id.ID {
 	if promised == 0 {
-		return tx.NewID(), nil
+		return tx.NewID()
 	}
-	if tx.Dialect() == store.SQLite {
-		return promised, nil // createCustomer says errIDTaken instead, without a query more
-	}
-	var n int
-	if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM customers WHERE id = ?", promised).Scan(&n); err != nil {
-		return 0, err
-	}
-	if n > 0 {
-		return tx.NewID(), nil
-	}
-	return promised, nil
+	return promised // createCustomer says errIDTaken when it is taken
 }
 
 // errIDTaken: a customer with the promised id exists already.
@@ -350,17 +345,26 @@ func createCustomer(ctx context.Context, tx *store.Tx, cid id.ID, kind string, i
 	}
 	args := []any{cid, cid, kind, us, us, us}
 	for _, ident := range idents {
-		args = append(args, string(ident.Kind), ident.Value, cid, source, us)
+		args = append(args, string(ident.Kind), ident.Value, source, us)
 	}
-	r, err := tx.Exec(ctx, `WITH c AS (INSERT INTO customers (id, root_id, kind, created_at, updated_at, last_seen_at)
-			VALUES (?, ?, ?, ?, ?, ?))
-		INSERT INTO identifiers (kind, value, customer_id, source, created_at) VALUES `+
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(idents)), ", ")+
-		` ON CONFLICT (kind, value) DO NOTHING`, args...)
+	// The identifiers go in only if the customer did: a promised id that
+	// is taken leaves both alone, and the counts tell which race was lost.
+	var customers, linked int
+	err := tx.QueryRow(ctx, `WITH c AS (INSERT INTO customers (id, root_id, kind, created_at, updated_at, last_seen_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id),
+		i AS (INSERT INTO identifiers (kind, value, customer_id, source, created_at)
+			SELECT v.kind, v.value, c.id, v.source, v.created_at FROM c, (VALUES `+
+		strings.TrimSuffix(strings.Repeat("(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT)), ", len(idents)), ", ")+
+		`) AS v (kind, value, source, created_at)
+			ON CONFLICT (kind, value) DO NOTHING RETURNING 1)
+		SELECT (SELECT COUNT(*) FROM c), (SELECT COUNT(*) FROM i)`, args...).Scan(&customers, &linked)
 	if err != nil {
 		return fmt.Errorf("creating customer: %w", err)
 	}
-	if n, _ := r.RowsAffected(); n != int64(len(idents)) {
+	if customers == 0 {
+		return errIDTaken
+	}
+	if linked != len(idents) {
 		// A concurrent transaction claimed one of the identifiers first.
 		return fmt.Errorf("an identifier of a new customer was taken concurrently: %w", store.ErrRetry)
 	}

@@ -278,3 +278,41 @@ func totalsMatchRows(t *testing.T, f *fixture) {
 		t.Errorf("interaction total %d, rows %d", n, interactions)
 	}
 }
+
+// A customer's last_seen_at follows their latest contact, to the minute:
+// also when several contacts of one batch move it, and never backwards.
+func TestLastSeenFollowsContacts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+		call := func(ext string, at time.Time) interaction.Input {
+			return interaction.Input{Identifiers: email("ann@example.com"), ContactPointID: f.phone, Kind: "call",
+				Source: "pbx", ExternalID: ext, OccurredAt: at}
+		}
+		res, err := f.interactions.Record(ctx, []interaction.Input{call("c1", t0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lastSeen := func() time.Time {
+			t.Helper()
+			c, err := f.customers.Get(ctx, res[0].CustomerID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.LastSeenAt
+		}
+		if _, err := f.interactions.Record(ctx, []interaction.Input{call("c2", t0.Add(5*time.Minute)), call("c3", t0.Add(9*time.Minute)), call("c4", t0.Add(2*time.Minute))}); err != nil {
+			t.Fatal(err)
+		}
+		if got := lastSeen(); !got.Equal(t0.Add(9 * time.Minute)) {
+			t.Fatalf("last seen %v, want the latest contact %v", got, t0.Add(9*time.Minute))
+		}
+		if _, err := f.interactions.Record(ctx, []interaction.Input{call("c5", t0.Add(time.Minute))}); err != nil {
+			t.Fatal(err)
+		}
+		if got := lastSeen(); !got.Equal(t0.Add(9 * time.Minute)) {
+			t.Fatalf("an older contact moved last seen back to %v", got)
+		}
+	})
+}
