@@ -21,7 +21,7 @@ type recorder struct {
 }
 
 func newRecorder(s *interaction.Service, log *slog.Logger) *recorder {
-	return &recorder{interactions: s, log: log, queue: make(chan interaction.Input, 4096)}
+	return &recorder{interactions: s, log: log, queue: make(chan interaction.Input, 512)}
 }
 
 // add queues a view; when the queue is full it waits (back-pressure rather
