@@ -159,11 +159,17 @@ func (r *Journaled) WaitStored(ctx context.Context) error {
 }
 
 func (r *Journaled) waitApplied(ctx context.Context, seq uint64) error {
+	return r.waitUntil(ctx, func() bool { return r.applied.Load() >= seq })
+}
+
+// waitUntil waits until ok holds, looking again each time the applier
+// moves on.
+func (r *Journaled) waitUntil(ctx context.Context, ok func() bool) error {
 	for {
 		r.mu.Lock()
 		ch := r.moved
 		r.mu.Unlock()
-		if r.applied.Load() >= seq {
+		if ok() {
 			return nil
 		}
 		select {
@@ -309,21 +315,7 @@ const usableFor = 5 * time.Second
 
 // waitRoom waits while the backlog is at its bound.
 func (r *Journaled) waitRoom(ctx context.Context) error {
-	for {
-		r.mu.Lock()
-		ch := r.moved
-		r.mu.Unlock()
-		if r.Backlog() < r.maxBacklog {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-r.done:
-			return errors.New("the ingest journal is closed")
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return r.waitUntil(ctx, func() bool { return r.Backlog() < r.maxBacklog })
 }
 
 // applyBatch is about how many events one applying transaction stores: big
