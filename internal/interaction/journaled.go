@@ -212,7 +212,9 @@ func (r *Journaled) Record(ctx context.Context, inputs []Input) ([]Result, error
 		}
 	}
 	if len(bad.Items) == 0 {
-		r.checkContactPoints(ctx, inputs, journaled, bad)
+		if err := r.checkContactPoints(ctx, inputs, journaled, bad); err != nil {
+			return nil, err
+		}
 	}
 	if len(bad.Items) > 0 {
 		return nil, bad
@@ -274,8 +276,9 @@ func (r *Journaled) Record(ctx context.Context, inputs []Input) ([]Result, error
 }
 
 // checkContactPoints refuses inputs for contact points that do not exist or
-// are disabled, as Record does inside its transaction.
-func (r *Journaled) checkContactPoints(ctx context.Context, inputs []Input, idx []int, bad *errs.Batch) {
+// are disabled, as Record does inside its transaction; the error is the
+// store's.
+func (r *Journaled) checkContactPoints(ctx context.Context, inputs []Input, idx []int, bad *errs.Batch) error {
 	seen := map[id.ID]error{}
 	now := time.Now()
 	for _, i := range idx {
@@ -291,18 +294,20 @@ func (r *Journaled) checkContactPoints(ctx context.Context, inputs []Input, idx 
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				err = errs.Invalidf("contact_point_id", "no contact point %s", cp)
-			case err == nil && disabled.Valid:
+			case err != nil:
+				return err
+			case disabled.Valid:
 				err = errs.Invalidf("contact_point_id", "contact point %s is disabled", cp)
-			}
-			seen[cp] = err
-			if err == nil {
+			default:
 				r.usable.Store(cp, now)
 			}
+			seen[cp] = err
 		}
 		if err != nil {
 			bad.AddItem(i, err)
 		}
 	}
+	return nil
 }
 
 // entryBufs are encoding buffers: a batch's entry is about as large as its
