@@ -105,7 +105,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	// synchronous=NORMAL in WAL mode: a commit survives a crash or SIGKILL of
 	// the process (the WAL is written before COMMIT returns); only an OS crash
 	// or power loss may lose the last transactions.
-	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=mmap_size(4294967296)"
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)"
 	// Page caches: by default 32 MiB for the writer, whose index pages are
 	// hot, and 8 MiB for each reader (the OS page cache holds the rest). They
 	// bound the memory a busy node uses; an idle one touches little of them.
