@@ -24,6 +24,99 @@ type Known struct {
 	customers int64
 	// lastSeen holds, per customer, the latest contact not yet written (Flush).
 	lastSeen map[id.ID]int64
+	// created are customers resolved to but not written yet (FlushCreated);
+	// only on PostgreSQL, where a statement each cost a round trip.
+	created      []pendingCustomer
+	deferCreates bool
+}
+
+type pendingCustomer struct {
+	id     id.ID
+	kind   string
+	at     int64
+	source string
+	idents []identifier.Identifier
+}
+
+func (k *Known) defersCreation() bool { return k != nil && k.deferCreates }
+
+func (k *Known) create(c pendingCustomer) { k.created = append(k.created, c) }
+
+// PromiseTaken says that customers could not be created with their
+// promised ids, because customers have them: the batch must be resolved
+// again without those promises.
+type PromiseTaken struct{ IDs []id.ID }
+
+func (e *PromiseTaken) Error() string {
+	return fmt.Sprintf("%d promised customer ids are taken", len(e.IDs))
+}
+
+// createdChunk bounds the rows of one statement of FlushCreated.
+const createdChunk = 500
+
+// FlushCreated writes the customers put off so far and their identifiers,
+// in a statement or two per 500.
+func (k *Known) FlushCreated(ctx context.Context, tx *store.Tx) error {
+	if k == nil || len(k.created) == 0 {
+		return nil
+	}
+	created := k.created
+	k.created = nil
+	var taken []id.ID
+	for start := 0; start < len(created); start += createdChunk {
+		chunk := created[start:min(start+createdChunk, len(created))]
+		args := make([]any, 0, 6*len(chunk))
+		for _, c := range chunk {
+			args = append(args, c.id, c.id, c.kind, c.at, c.at, c.at)
+		}
+		rows, err := tx.QueryPlannedEach(ctx, `INSERT INTO customers (id, root_id, kind, created_at, updated_at, last_seen_at) VALUES `+
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(chunk)), ", ")+` ON CONFLICT (id) DO NOTHING RETURNING id`, args...)
+		if err != nil {
+			return fmt.Errorf("creating customers: %w", err)
+		}
+		made := map[id.ID]bool{}
+		for rows.Next() {
+			var c id.ID
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return err
+			}
+			made[c] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("creating customers: %w", err)
+		}
+		for _, c := range chunk {
+			if !made[c.id] {
+				taken = append(taken, c.id)
+			}
+		}
+	}
+	if len(taken) > 0 {
+		return &PromiseTaken{IDs: taken}
+	}
+	var idents []any
+	n := 0
+	for _, c := range created {
+		for _, i := range c.idents {
+			idents = append(idents, string(i.Kind), i.Value, c.id, c.source, c.at)
+			n++
+		}
+	}
+	for start := 0; start < n; start += createdChunk {
+		end := min(start+createdChunk, n)
+		r, err := tx.Exec(ctx, `INSERT INTO identifiers (kind, value, customer_id, source, created_at) VALUES `+
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", end-start), ", ")+` ON CONFLICT (kind, value) DO NOTHING`, idents[5*start:5*end]...)
+		if err != nil {
+			return fmt.Errorf("creating customers' identifiers: %w", err)
+		}
+		if got, _ := r.RowsAffected(); got != int64(end-start) {
+			// A concurrent transaction claimed one of them first.
+			return fmt.Errorf("an identifier of a new customer was taken concurrently: %w", store.ErrRetry)
+		}
+	}
+	return nil
 }
 
 // seen notes a contact of customer c at us (unix microseconds); Flush
@@ -42,7 +135,7 @@ const preloadChunk = 64
 
 // Preload looks up idents inside tx.
 func (s *Service) Preload(ctx context.Context, tx *store.Tx, idents []identifier.Identifier) (*Known, error) {
-	k := &Known{m: make(map[identifier.Identifier]found, len(idents))}
+	k := &Known{m: make(map[identifier.Identifier]found, len(idents)), deferCreates: tx.Dialect() == store.Postgres}
 	var todo []identifier.Identifier
 	for _, i := range idents {
 		if _, ok := k.m[i]; !ok {
@@ -201,6 +294,9 @@ func (k *Known) count(ctx context.Context, tx *store.Tx, delta int64) error {
 // Flush writes what the transaction changed in the customer total; call it
 // once, after the last Resolve with k.
 func (k *Known) Flush(ctx context.Context, tx *store.Tx) error {
+	if err := k.FlushCreated(ctx, tx); err != nil {
+		return err
+	}
 	d := k.customers
 	k.customers = 0
 	if err := tx.AddCounter(ctx, counterName, d); err != nil {

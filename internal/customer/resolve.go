@@ -103,6 +103,19 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 		}
 	}
 
+	// Creating a customer is put off to the end of the batch (one
+	// statement for all, see Known.FlushCreated) when nothing else about
+	// this contact needs the store; anything that reads or links customers
+	// first writes those put off so far.
+	deferred := ev.Known.defersCreation() && ev.CustomerID == 0 && ev.Alias == nil && len(hits) == 0 && withinLimits(misses)
+	sameRoot := ev.CustomerID == 0 && ev.Alias == nil && len(misses) == 0 &&
+		!slices.ContainsFunc(hits, func(h found) bool { return h.root != hits[0].root })
+	if !deferred && !sameRoot {
+		if err := ev.Known.FlushCreated(ctx, tx); err != nil {
+			return res, err
+		}
+	}
+
 	var target id.ID
 	if ev.CustomerID != 0 {
 		err := tx.QueryRow(ctx, "SELECT root_id FROM customers WHERE id = ?", ev.CustomerID).Scan(&target)
@@ -153,13 +166,17 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 				counts[ident.Kind]++
 			}
 		}
-		err := createCustomer(ctx, tx, target, kind, take, ev.Source, at)
-		if errors.Is(err, errIDTaken) {
-			target = tx.NewID()
-			err = createCustomer(ctx, tx, target, kind, take, ev.Source, at)
-		}
-		if err != nil {
-			return res, err
+		if deferred {
+			ev.Known.create(pendingCustomer{id: target, kind: kind, at: at.UnixMicro(), source: ev.Source, idents: take})
+		} else {
+			err := createCustomer(ctx, tx, target, kind, take, ev.Source, at)
+			if errors.Is(err, errIDTaken) {
+				target = tx.NewID()
+				err = createCustomer(ctx, tx, target, kind, take, ev.Source, at)
+			}
+			if err != nil {
+				return res, err
+			}
 		}
 		for _, ident := range take {
 			ev.Known.add(ident, found{ident: ident, customerID: target, root: target, lastSeen: at.UnixMicro()})
@@ -247,6 +264,9 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 		ev.Known.seen(target, at.UnixMicro())
 		res.CustomerID = target
 		return res, nil
+	}
+	if err := ev.Known.FlushCreated(ctx, tx); err != nil {
+		return res, err
 	}
 	if err := s.touch(ctx, tx, target, ev, at); err != nil {
 		return res, err
@@ -569,6 +589,17 @@ func nameTokens(name string) []string {
 		}
 	}
 	return out
+}
+
+// withinLimits tells whether a new customer can take all of idents.
+func withinLimits(idents []identifier.Identifier) bool {
+	counts := map[identifier.Kind]int{}
+	for _, i := range idents {
+		if counts[i.Kind]++; counts[i.Kind] > identifier.Limit(i.Kind) {
+			return false
+		}
+	}
+	return true
 }
 
 func dedupe(in []identifier.Identifier) []identifier.Identifier {

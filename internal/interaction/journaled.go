@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -418,6 +419,19 @@ func (r *Journaled) apply(ctx context.Context, entries []*entry, last uint64) er
 		})
 		if err == nil {
 			break
+		}
+		var taken *customer.PromiseTaken
+		if errors.As(err, &taken) && attempt <= MaxBatch {
+			// Customers have some promised ids (a record stored twice
+			// by another route): those contacts get new customers.
+			for k := range preps {
+				for n := range preps[k] {
+					if slices.Contains(taken.IDs, preps[k][n].promised) {
+						preps[k][n].promised = 0
+					}
+				}
+			}
+			continue
 		}
 		if refused == nil || attempt > MaxBatch {
 			return err

@@ -163,6 +163,10 @@ func (s *Service) recordIn(ctx context.Context, tx *store.Tx, preps []prepared, 
 	if len(bad.Items) > 0 {
 		return nil, nil, bad
 	}
+	// The interactions refer to their customers: those put off go first.
+	if err := known.FlushCreated(ctx, tx); err != nil {
+		return nil, nil, err
+	}
 	skipped, err := ins.flush(ctx, tx)
 	if err != nil {
 		return nil, nil, err
