@@ -1,0 +1,65 @@
+package interaction
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
+	"github.com/touchpoint-hub/touchpoint/internal/customer"
+	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/store"
+	"github.com/touchpoint-hub/touchpoint/internal/store/storetest"
+)
+
+// A journal record whose promised customer id is held by another customer
+// (say, the record was stored once by another route) is stored on a new
+// customer, and the holder of the id is left alone.
+func TestJournaledPromiseTaken(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		customers := customer.NewService(db, "US")
+		s := NewService(db, customers)
+		kind, name := contactpoint.Kind("website"), "Web shop"
+		cp, err := contactpoint.NewService(db).Create(ctx, contactpoint.Spec{Kind: &kind, Name: &name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		held, err := s.Record(ctx, []Input{{Identifiers: []customer.RawIdentifier{{Kind: "email", Value: "ann@example.com"}},
+			ContactPointID: cp.ID, Kind: "call", Source: "pbx", ExternalID: "c-1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, cur, err := s.openJournal(ctx, t.TempDir(), JournalOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &entry{at: time.Now().UTC().Truncate(time.Microsecond), token: 1, promised: []id.ID{held[0].CustomerID},
+			inputs: []Input{{Identifiers: []customer.RawIdentifier{{Kind: "anonymous_id", Value: "a-9"}}, ContactPointID: cp.ID,
+				Kind: "page_view", Direction: Passive, Source: "segment:t", ExternalID: "m-1", OccurredAt: time.Now().UTC().Truncate(time.Microsecond)}}}
+		if _, err := r.j.Append(ctx, appendEntry(nil, e)); err != nil {
+			t.Fatal(err)
+		}
+		r.start(cur)
+		defer r.Close()
+		waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := r.WaitStored(waitCtx); err != nil {
+			t.Fatal(err)
+		}
+		var owner id.ID
+		if err := db.QueryRow(ctx, "SELECT customer_id FROM identifiers WHERE kind = 'anonymous_id' AND value = 'a-9'").Scan(&owner); err != nil {
+			t.Fatal(err)
+		}
+		if owner == held[0].CustomerID || owner == 0 {
+			t.Fatalf("the visitor was linked to %s, the holder of the promised id", owner)
+		}
+		var n int
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM identifiers WHERE customer_id = ?", held[0].CustomerID).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("the holder of the promised id has %d identifiers (%v), want its own one", n, err)
+		}
+		if st := r.Stats(); st.Stored != 1 || st.Rerouted != 1 {
+			t.Fatalf("stats %+v, want the event stored, on another customer than promised", st)
+		}
+	})
+}
