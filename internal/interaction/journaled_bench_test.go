@@ -9,6 +9,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
+	"github.com/touchpoint-hub/touchpoint/internal/store"
 	"github.com/touchpoint-hub/touchpoint/internal/store/storetest"
 )
 
@@ -23,20 +24,25 @@ type journalBench struct {
 	seq int
 }
 
-func newJournalBench(b *testing.B) (*journalBench, func()) {
-	db := storetest.SQLite(b)
-	ctx := context.Background()
+// webShop is an interaction service on db and a website contact point.
+func webShop(t testing.TB, db *store.DB) (*Service, id.ID) {
+	t.Helper()
 	s := NewService(db, customer.NewService(db, "US"))
 	kind, name := contactpoint.Kind("website"), "Web shop"
-	cp, err := contactpoint.NewService(db).Create(ctx, contactpoint.Spec{Kind: &kind, Name: &name})
+	cp, err := contactpoint.NewService(db).Create(context.Background(), contactpoint.Spec{Kind: &kind, Name: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, cp.ID
+}
+
+func newJournalBench(b *testing.B) (*journalBench, func()) {
+	s, web := webShop(b, storetest.SQLite(b))
+	r, cur, err := s.openJournal(context.Background(), b.TempDir(), JournalOptions{MaxBacklog: 1 << 30})
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, cur, err := s.openJournal(ctx, b.TempDir(), JournalOptions{MaxBacklog: 1 << 30})
-	if err != nil {
-		b.Fatal(err)
-	}
-	jb := &journalBench{r: r, web: cp.ID}
+	jb := &journalBench{r: r, web: web}
 	return jb, func() { r.start(cur) }
 }
 

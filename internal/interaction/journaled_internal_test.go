@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/touchpoint-hub/touchpoint/internal/contactpoint"
 	"github.com/touchpoint-hub/touchpoint/internal/customer"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/store"
@@ -18,15 +17,9 @@ import (
 func TestJournaledPromiseTaken(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		customers := customer.NewService(db, "US")
-		s := NewService(db, customers)
-		kind, name := contactpoint.Kind("website"), "Web shop"
-		cp, err := contactpoint.NewService(db).Create(ctx, contactpoint.Spec{Kind: &kind, Name: &name})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, web := webShop(t, db)
 		held, err := s.Record(ctx, []Input{{Identifiers: []customer.RawIdentifier{{Kind: "email", Value: "ann@example.com"}},
-			ContactPointID: cp.ID, Kind: "call", Source: "pbx", ExternalID: "c-1"}})
+			ContactPointID: web, Kind: "call", Source: "pbx", ExternalID: "c-1"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,7 +28,7 @@ func TestJournaledPromiseTaken(t *testing.T) {
 			t.Fatal(err)
 		}
 		e := &entry{at: time.Now().UTC().Truncate(time.Microsecond), token: 1, promised: []id.ID{held[0].CustomerID},
-			inputs: []Input{{Identifiers: []customer.RawIdentifier{{Kind: "anonymous_id", Value: "a-9"}}, ContactPointID: cp.ID,
+			inputs: []Input{{Identifiers: []customer.RawIdentifier{{Kind: "anonymous_id", Value: "a-9"}}, ContactPointID: web,
 				Kind: "page_view", Direction: Passive, Source: "segment:t", ExternalID: "m-1", OccurredAt: time.Now().UTC().Truncate(time.Microsecond)}}}
 		if _, err := r.j.Append(ctx, appendEntry(nil, e)); err != nil {
 			t.Fatal(err)
