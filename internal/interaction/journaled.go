@@ -121,10 +121,20 @@ func (s *Service) openJournal(ctx context.Context, dir string, opts JournalOptio
 	return r, cur, nil
 }
 
-// Close stops the applier after the transaction it is in and closes the
-// journal; what is left is stored at the next start.
+// drainOnClose is how long Close lets the applier store what is waiting.
+const drainOnClose = 10 * time.Second
+
+// Close lets the applier store what is waiting, for up to drainOnClose
+// (a node that is replaced rather than restarted should leave nothing in
+// its journal), then stops it and closes the journal; what is left is
+// stored at the next start.
 func (r *Journaled) Close() error {
 	if r.stop != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), drainOnClose)
+		if err := r.WaitStored(ctx); err != nil {
+			r.log.Warn("ingest journal: stopping with events not yet stored; they are stored at the next start", "records", r.Backlog())
+		}
+		cancel()
 		r.stop()
 		<-r.done
 	}

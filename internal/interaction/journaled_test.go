@@ -297,3 +297,27 @@ func TestJournaledSharedDevice(t *testing.T) {
 		}
 	})
 }
+
+// Closing (a node shutting down) stores what is waiting first.
+func TestJournalCloseStoresTheBacklog(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		j, start, err := f.interactions.OpenJournalStopped(ctx, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 20 {
+			if _, err := j.Record(ctx, []interaction.Input{pageView(f.web, fmt.Sprintf("m%d", i), anon(fmt.Sprintf("a-%d", i)))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		start()
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := f.interactions.Count(ctx); n != 20 {
+			t.Fatalf("%d of 20 acknowledged events stored when the journal closed", n)
+		}
+	})
+}
