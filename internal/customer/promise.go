@@ -47,14 +47,6 @@ type pendingHold struct {
 // an entry); past it the cache starts over.
 const maxHeld = 1 << 19
 
-// Promise is the customer one contact was resolved to.
-type Promise struct {
-	Customer id.ID
-	// New: no customer holds any of the contact's identifiers; the store
-	// creates Customer when it records the contact.
-	New bool
-}
-
 // NewPromises returns an empty promise book over the service's store.
 func (s *Service) NewPromises() *Promises {
 	return &Promises{
@@ -72,12 +64,12 @@ func (s *Service) NewPromises() *Promises {
 }
 
 // Promise resolves each contact, given by its normalized identifiers, to
-// a customer, with the rules of Resolve: the holder of the strongest known
+// a customer (a new one is created with that id when stored), with the rules of Resolve: the holder of the strongest known
 // identifier, or a new customer when none is known or when a stronger new
 // identifier cannot go to the known one (a second user id on a shared
 // device). Identifiers the promised customer takes are pending until
 // Release(token).
-func (p *Promises) Promise(ctx context.Context, contacts [][]identifier.Identifier) (token uint64, out []Promise, err error) {
+func (p *Promises) Promise(ctx context.Context, contacts [][]identifier.Identifier) (token uint64, out []id.ID, err error) {
 	var all []identifier.Identifier
 	for i := range contacts {
 		contacts[i] = dedupe(contacts[i])
@@ -121,7 +113,7 @@ func (p *Promises) Promise(ctx context.Context, contacts [][]identifier.Identifi
 	}
 	p.token++
 	token = p.token
-	out = make([]Promise, len(contacts))
+	out = make([]id.ID, len(contacts))
 	for i, idents := range contacts {
 		var hits []identifier.Identifier
 		var holder id.ID
@@ -157,12 +149,10 @@ func (p *Promises) Promise(ctx context.Context, contacts [][]identifier.Identifi
 		if len(hits) == 0 {
 			holder = p.s.db.IDs.New()
 			counts = map[identifier.Kind]int{}
-			out[i] = Promise{Customer: holder, New: true}
 			p.fresh[holder] = token
 			p.freshBy[token] = append(p.freshBy[token], holder)
-		} else {
-			out[i] = Promise{Customer: holder}
 		}
+		out[i] = holder
 		for _, m := range misses {
 			if counts[m.Kind] >= identifier.Limit(m.Kind) {
 				continue // Resolve refuses it too
@@ -259,11 +249,4 @@ func (p *Promises) releaseLocked(token uint64) {
 			}
 		}
 	}
-}
-
-// Pending is how many promised identifiers the store does not hold yet.
-func (p *Promises) Pending() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.pending)
 }

@@ -266,11 +266,9 @@ func (r *Journaled) Record(ctx context.Context, inputs []Input) ([]Result, error
 	if err != nil {
 		return nil, err
 	}
-	e.token = token
-	e.promised = make([]id.ID, len(promises))
-	for k, p := range promises {
-		e.promised[k] = p.Customer
-		results[journaled[k]].CustomerID = p.Customer
+	e.token, e.promised = token, promises
+	for k, c := range promises {
+		results[journaled[k]].CustomerID = c
 	}
 	buf := entryBufs.Get().(*[]byte)
 	*buf = appendEntry((*buf)[:0], e)

@@ -26,6 +26,16 @@ func openJournal(t *testing.T, f *fixture, dir string) *interaction.Journaled {
 	return j
 }
 
+// waitStored waits until what j acknowledged is stored, for at most 10 s.
+func waitStored(t *testing.T, j *interaction.Journaled) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := j.WaitStored(ctx); err != nil {
+		t.Fatalf("acknowledged events not stored: %v", err)
+	}
+}
+
 func pageView(cp id.ID, msg string, idents ...customer.RawIdentifier) interaction.Input {
 	return interaction.Input{Identifiers: idents, ContactPointID: cp, Kind: "page_view", Direction: interaction.Passive,
 		Subject: "Delivery", Content: "https://shop.example/help/delivery", Source: "segment:test", ExternalID: msg,
@@ -66,9 +76,7 @@ func TestJournaledEventsLandWherePromised(t *testing.T) {
 		if res[1].CustomerID == res[0].CustomerID || res[1].CustomerID == 0 {
 			t.Fatalf("a-2 is another visitor, got customers %v", res)
 		}
-		if err := j.WaitStored(ctx); err != nil {
-			t.Fatal(err)
-		}
+		waitStored(t, j)
 		if n, _ := f.interactions.Count(ctx); n != 4 {
 			t.Fatalf("%d interactions stored, want 4", n)
 		}
@@ -99,9 +107,7 @@ func TestJournaledEventsLandWherePromised(t *testing.T) {
 		if _, err := j.Record(ctx, batch); err != nil {
 			t.Fatal(err)
 		}
-		if err := j.WaitStored(ctx); err != nil {
-			t.Fatal(err)
-		}
+		waitStored(t, j)
 		if n, _ := f.interactions.Count(ctx); n != 4 {
 			t.Fatalf("after a retry %d interactions, want 4", n)
 		}
@@ -138,9 +144,7 @@ func TestJournaledRefusesBadBatchesWhole(t *testing.T) {
 		if !errors.As(err, &b) || len(b.Items) != 1 || b.Items[0].Index != 1 || b.Items[0].Field != "contact_point_id" {
 			t.Fatalf("got %v, want item 1 refused for its disabled contact point", err)
 		}
-		if err := j.WaitStored(ctx); err != nil {
-			t.Fatal(err)
-		}
+		waitStored(t, j)
 		if n, _ := f.interactions.Count(ctx); n != 0 {
 			t.Fatalf("%d interactions stored from refused batches", n)
 		}
@@ -197,9 +201,7 @@ func TestJournaledAndDirectWritersAgree(t *testing.T) {
 		}
 		start()
 		started = true
-		if err := j.WaitStored(ctx); err != nil {
-			t.Fatal(err)
-		}
+		waitStored(t, j)
 		if n, _ := f.customers.Count(ctx); n != 2 {
 			t.Fatalf("%d customers, want 2 (Ann, and the visitor a-2)", n)
 		}
@@ -235,9 +237,7 @@ func TestJournalReopens(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := j.WaitStored(ctx); err != nil {
-		t.Fatal(err)
-	}
+	waitStored(t, j)
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -245,11 +245,7 @@ func TestJournalReopens(t *testing.T) {
 	if _, err := j.Record(ctx, []interaction.Input{pageView(f.web, "m9", anon("a-1"))}); err != nil {
 		t.Fatal(err)
 	}
-	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := j.WaitStored(waitCtx); err != nil {
-		t.Fatal(err)
-	}
+	waitStored(t, j)
 	if n, _ := f.interactions.Count(ctx); n != 6 {
 		t.Fatalf("%d interactions after reopening, want 6", n)
 	}
@@ -285,9 +281,7 @@ func TestJournaledSharedDevice(t *testing.T) {
 			if res[1].CustomerID != first[0].CustomerID {
 				t.Fatalf("round %d: the tablet alone was promised %s, want ann's customer %s", round, res[1].CustomerID, first[0].CustomerID)
 			}
-			if err := j.WaitStored(ctx); err != nil {
-				t.Fatal(err)
-			}
+			waitStored(t, j)
 		}
 		if n, _ := f.customers.Count(ctx); n != 2 {
 			t.Fatalf("%d customers, want ann and bob", n)
