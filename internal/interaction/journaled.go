@@ -51,6 +51,7 @@ type Journaled struct {
 	stop    context.CancelFunc
 	done    chan struct{}
 
+	lastAppend     atomic.Int64 // when a request was last journaled, in Unix nanoseconds
 	appliedEvents  atomic.Int64
 	rerouted       atomic.Int64 // stored on another customer than promised
 	droppedAtApply atomic.Int64
@@ -281,6 +282,7 @@ func (r *Journaled) Record(ctx context.Context, inputs []Input) ([]Result, error
 		r.promises.Release(token)
 		return nil, fmt.Errorf("journaling the events: %w", err)
 	}
+	r.lastAppend.Store(time.Now().UnixNano())
 	return results, nil
 }
 
@@ -337,9 +339,55 @@ func (r *Journaled) waitRoom(ctx context.Context) error {
 // that other writers wait little.
 const applyBatch = 5000
 
-// run stores the journal's records in order until ctx ends.
+// pending is a run of journal records read and checked, ready to store.
+type pending struct {
+	entries []*entry
+	preps   [][]prepared
+	last    uint64 // the sequence number of the run's last record
+}
+
+// run stores the journal's records in order until ctx ends. A reader
+// goroutine decodes and checks the next run of records while the current
+// one is stored, so that storing, which is one goroutine's work, has the
+// writer to itself.
 func (r *Journaled) run(ctx context.Context, cur *journal.Cursor) {
 	defer close(r.done)
+	runs := make(chan pending, 1)
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		r.read(ctx, cur, runs)
+	}()
+	// The journal is closed after done: the reader must be gone by then.
+	defer func() { <-read }()
+	for p := range runs {
+		started := time.Now()
+		for {
+			err := r.apply(ctx, p)
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			r.log.Error("ingest journal: storing failed; trying again", "seq", p.last, "err", err)
+			select {
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+				return
+			}
+		}
+		if err := r.j.Release(p.last); err != nil {
+			r.log.Warn("ingest journal: removing stored segments", "err", err)
+		}
+		r.giveWay(ctx, time.Since(started))
+	}
+}
+
+// read hands runs of up to about applyBatch events to the applier, in
+// journal order, until ctx ends or the journal cannot be read.
+func (r *Journaled) read(ctx context.Context, cur *journal.Cursor, runs chan<- pending) {
+	defer close(runs)
 	defer cur.Close()
 	for {
 		seq, payload, err := cur.Next(ctx)
@@ -349,8 +397,8 @@ func (r *Journaled) run(ctx context.Context, cur *journal.Cursor) {
 			}
 			return
 		}
-		var entries []*entry
-		last, events := seq, 0
+		var p pending
+		events := 0
 		for {
 			e, err := decodeEntry(payload)
 			if err != nil {
@@ -358,10 +406,11 @@ func (r *Journaled) run(ctx context.Context, cur *journal.Cursor) {
 				// record of another version, not damage.
 				r.log.Error("ingest journal: a record cannot be read and is skipped", "seq", seq, "err", err)
 			} else {
-				entries = append(entries, e)
+				p.entries = append(p.entries, e)
+				p.preps = append(p.preps, r.prepareAcked(e))
 				events += len(e.inputs)
 			}
-			last = seq
+			p.last = seq
 			if events >= applyBatch {
 				break
 			}
@@ -370,34 +419,49 @@ func (r *Journaled) run(ctx context.Context, cur *journal.Cursor) {
 				break
 			}
 		}
-		for {
-			err := r.apply(ctx, entries, last)
-			if err == nil {
-				break
-			}
-			if ctx.Err() != nil {
-				return
-			}
-			r.log.Error("ingest journal: storing failed; trying again", "seq", last, "err", err)
-			select {
-			case <-time.After(time.Second):
-			case <-ctx.Done():
-				return
-			}
-		}
-		if err := r.j.Release(last); err != nil {
-			r.log.Warn("ingest journal: removing stored segments", "err", err)
+		select {
+		case runs <- p:
+		case <-ctx.Done():
+			return
 		}
 	}
 }
 
-// apply stores entries and marks the journal applied up to last, in one
-// transaction.
-func (r *Journaled) apply(ctx context.Context, entries []*entry, last uint64) error {
-	preps := make([][]prepared, len(entries))
-	for k, e := range entries {
-		preps[k] = r.prepareAcked(e)
+// While the event API is busy acknowledging, storing gives way to it: after
+// each transaction the applier rests restPerStore times as long as the
+// transaction took, so that a burst is acknowledged at the rate the
+// machine can journal rather than the rate it can index, and is stored
+// when the burst ends. It stops giving way once requests have stopped for
+// quietAfter, or when the backlog reaches half its bound (then storing
+// sets the pace, as it must when the flood does not end).
+const (
+	restPerStore = 3
+	quietAfter   = 250 * time.Millisecond
+)
+
+// giveWay rests after a transaction that took took, as long as requests
+// keep coming (see restPerStore).
+func (r *Journaled) giveWay(ctx context.Context, took time.Duration) {
+	until := time.Now().Add(restPerStore * took)
+	for r.busy() && time.Now().Before(until) {
+		select {
+		case <-time.After(min(time.Until(until), quietAfter/5)):
+		case <-ctx.Done():
+			return
+		}
 	}
+}
+
+// busy tells whether the applier should give way: requests were journaled
+// within quietAfter and the backlog is under half its bound.
+func (r *Journaled) busy() bool {
+	return time.Since(time.Unix(0, r.lastAppend.Load())) < quietAfter && r.Backlog() < r.maxBacklog/2
+}
+
+// apply stores a run of records and marks the journal applied up to its
+// last, in one transaction.
+func (r *Journaled) apply(ctx context.Context, p pending) error {
+	entries, preps, last := p.entries, p.preps, p.last
 	var stored []Recorded
 	var rerouted int64
 	for attempt := 0; ; attempt++ {

@@ -2,6 +2,7 @@ package interaction
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -55,4 +56,60 @@ func TestJournaledPromiseTaken(t *testing.T) {
 			t.Fatalf("stats %+v, want the event stored, on another customer than promised", st)
 		}
 	})
+}
+
+// While requests keep being journaled the applier gives way to them, until
+// they stop or the backlog reaches half its bound; and giving way never
+// keeps it from storing: records journaled all along are stored.
+func TestJournaledGivesWayToRequests(t *testing.T) {
+	ctx := context.Background()
+	s, web := webShop(t, storetest.SQLite(t))
+	r, cur, err := s.openJournal(ctx, t.TempDir(), JournalOptions{MaxBacklog: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.busy() {
+		t.Fatal("busy before any request")
+	}
+	event := func(n int) []Input {
+		return []Input{{Identifiers: []customer.RawIdentifier{{Kind: "anonymous_id", Value: "a-1"}}, ContactPointID: web,
+			Kind: "page_view", Direction: Passive, Source: "segment:t", ExternalID: "m-" + strconv.Itoa(n)}}
+	}
+	if _, err := r.Record(ctx, event(0)); err != nil {
+		t.Fatal(err)
+	}
+	if !r.busy() {
+		t.Fatal("not busy right after a request, with 1 record waiting of 8")
+	}
+	r.lastAppend.Store(time.Now().Add(-2 * quietAfter).UnixNano())
+	if r.busy() {
+		t.Fatal("still busy after requests stopped")
+	}
+	for n := 1; n < 4; n++ {
+		if _, err := r.Record(ctx, event(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.busy() {
+		t.Fatalf("busy with %d records waiting, half the bound of 8", r.Backlog())
+	}
+
+	// Requests every few milliseconds, each taking the backlog back under
+	// half the bound once stored: everything is stored while they come.
+	r.start(cur)
+	defer r.Close()
+	for n := 4; n < 60; n++ {
+		if _, err := r.Record(ctx, event(n)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := r.WaitStored(waitCtx); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats(); st.Stored != 60 {
+		t.Fatalf("%d events stored, want 60", st.Stored)
+	}
 }
