@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"maps"
+	"hash/maphash"
 	"sync"
 	"time"
 
@@ -25,36 +25,58 @@ import (
 // the holder), so what the store says about an identifier can be kept; an
 // identifier promised but not yet stored is kept as pending until the
 // store has it, and its promise is released then.
+//
+// The books hold no pointers (identifiers are kept as 64-bit hashes), so
+// that the collector does not walk them: a burst leaves hundreds of
+// thousands of promises open, and walking them cost as much CPU as serving
+// the requests. Two identifiers with the same hash can only misdirect a
+// promise, which the store then corrects as it does a promise overtaken by
+// another writer.
 type Promises struct {
-	s *Service
+	s    *Service
+	seed maphash.Seed
 
 	mu      sync.Mutex
-	held    map[identifier.Identifier]id.ID // as stored; cleared when it grows past maxHeld
-	pending map[identifier.Identifier]pendingHold
-	kinds   map[id.ID]map[identifier.Kind]int // pending identifiers per customer
-	byToken map[uint64][]identifier.Identifier
+	held    map[identKey]id.ID // as stored; cleared when it grows past maxHeld
+	pending map[identKey]pendingHold
+	kinds   map[customerKind]int // pending identifiers per customer and kind
+	byToken map[uint64][]promisedIdent
 	fresh   map[id.ID]uint64 // customers promised new, by the token that created them
 	freshBy map[uint64][]id.ID
 	token   uint64
 }
+
+// identKey is the hash of a normalized identifier.
+type identKey uint64
 
 type pendingHold struct {
 	customer id.ID
 	token    uint64
 }
 
-// maxHeld bounds the memory the stored-holder cache takes (about 100 bytes
-// an entry); past it the cache starts over.
+type customerKind struct {
+	customer id.ID
+	kind     uint64 // the hash of the kind's name
+}
+
+type promisedIdent struct {
+	key  identKey
+	kind uint64
+}
+
+// maxHeld bounds the memory the stored-holder cache takes; past it the
+// cache starts over.
 const maxHeld = 1 << 19
 
 // NewPromises returns an empty promise book over the service's store.
 func (s *Service) NewPromises() *Promises {
 	return &Promises{
 		s:       s,
-		held:    map[identifier.Identifier]id.ID{},
-		pending: map[identifier.Identifier]pendingHold{},
-		kinds:   map[id.ID]map[identifier.Kind]int{},
-		byToken: map[uint64][]identifier.Identifier{},
+		seed:    maphash.MakeSeed(),
+		held:    map[identKey]id.ID{},
+		pending: map[identKey]pendingHold{},
+		kinds:   map[customerKind]int{},
+		byToken: map[uint64][]promisedIdent{},
 		fresh:   map[id.ID]uint64{},
 		freshBy: map[uint64][]id.ID{},
 		// Tokens of journal records written before a restart must not
@@ -62,6 +84,12 @@ func (s *Service) NewPromises() *Promises {
 		token: uint64(time.Now().UnixNano()),
 	}
 }
+
+func (p *Promises) key(ident identifier.Identifier) identKey {
+	return identKey(maphash.Comparable(p.seed, ident))
+}
+
+func (p *Promises) kindKey(k identifier.Kind) uint64 { return maphash.String(p.seed, string(k)) }
 
 // Promise resolves each contact, given by its normalized identifiers, to
 // a customer (a new one is created with that id when stored), with the rules of Resolve: the holder of the strongest known
@@ -78,28 +106,25 @@ func (p *Promises) Promise(ctx context.Context, contacts [][]identifier.Identifi
 	// Ask the store, outside the lock, about what is neither cached nor pending.
 	p.mu.Lock()
 	var ask []identifier.Identifier
-	asked := map[identifier.Identifier]bool{}
+	asked := map[identKey]bool{}
 	for _, ident := range all {
-		if _, ok := p.held[ident]; ok {
+		k := p.key(ident)
+		if _, ok := p.held[k]; ok {
 			continue
 		}
-		if _, ok := p.pending[ident]; ok {
+		if _, ok := p.pending[k]; ok {
 			continue
 		}
-		if !asked[ident] {
-			asked[ident] = true
+		if !asked[k] {
+			asked[k] = true
 			ask = append(ask, ident)
 		}
 	}
 	p.mu.Unlock()
-	stored := map[identifier.Identifier]id.ID{}
+	var stored []found
 	if len(ask) > 0 {
-		found, err := holders(ctx, p.s.db.QueryPlannedEach, ask)
-		if err != nil {
+		if stored, err = holders(ctx, p.s.db.QueryPlannedEach, ask); err != nil {
 			return 0, nil, err
-		}
-		for _, f := range found {
-			stored[f.ident] = f.customerID
 		}
 	}
 
@@ -108,8 +133,8 @@ func (p *Promises) Promise(ctx context.Context, contacts [][]identifier.Identifi
 	if len(p.held) > maxHeld {
 		clear(p.held)
 	}
-	for k, v := range stored {
-		p.held[k] = v
+	for _, f := range stored {
+		p.held[p.key(f.ident)] = f.customerID
 	}
 	p.token++
 	token = p.token
@@ -133,51 +158,48 @@ func (p *Promises) Promise(ctx context.Context, contacts [][]identifier.Identifi
 			}
 			hits = append(hits, ident)
 		}
-		var counts map[identifier.Kind]int
+		var stored map[identifier.Kind]int // the holder's group's stored identifiers per kind
 		if len(hits) > 0 && len(misses) > 0 {
-			if counts, err = p.countsLocked(ctx, holder); err != nil {
+			if stored, err = p.storedCountsLocked(ctx, holder); err != nil {
 				p.releaseLocked(token)
 				return 0, nil, err
 			}
 			for _, m := range misses {
-				if identifier.Priority(m.Kind) < identifier.Priority(hits[0].Kind) && counts[m.Kind] >= identifier.Limit(m.Kind) {
+				if identifier.Priority(m.Kind) < identifier.Priority(hits[0].Kind) && p.countLocked(stored, holder, m.Kind) >= identifier.Limit(m.Kind) {
 					hits = nil // another person who shares the weaker identifier
 					break
 				}
 			}
 		}
 		if len(hits) == 0 {
-			holder = p.s.db.IDs.New()
-			counts = map[identifier.Kind]int{}
+			holder, stored = p.s.db.IDs.New(), nil
 			p.fresh[holder] = token
 			p.freshBy[token] = append(p.freshBy[token], holder)
 		}
 		out[i] = holder
 		for _, m := range misses {
-			if counts[m.Kind] >= identifier.Limit(m.Kind) {
+			if p.countLocked(stored, holder, m.Kind) >= identifier.Limit(m.Kind) {
 				continue // Resolve refuses it too
 			}
-			counts[m.Kind]++
-			p.pending[m] = pendingHold{customer: holder, token: token}
-			if p.kinds[holder] == nil {
-				p.kinds[holder] = map[identifier.Kind]int{}
-			}
-			p.kinds[holder][m.Kind]++
-			p.byToken[token] = append(p.byToken[token], m)
+			pi := promisedIdent{key: p.key(m), kind: p.kindKey(m.Kind)}
+			p.pending[pi.key] = pendingHold{customer: holder, token: token}
+			p.kinds[customerKind{holder, pi.kind}]++
+			p.byToken[token] = append(p.byToken[token], pi)
 		}
 	}
 	return token, out, nil
 }
 
 // holderLocked says who holds ident: pending promises first, then the store.
-func (p *Promises) holderLocked(ctx context.Context, ident identifier.Identifier, asked map[identifier.Identifier]bool) (id.ID, bool, error) {
-	if h, ok := p.pending[ident]; ok {
+func (p *Promises) holderLocked(ctx context.Context, ident identifier.Identifier, asked map[identKey]bool) (id.ID, bool, error) {
+	k := p.key(ident)
+	if h, ok := p.pending[k]; ok {
 		return h.customer, true, nil
 	}
-	if c, ok := p.held[ident]; ok {
+	if c, ok := p.held[k]; ok {
 		return c, true, nil
 	}
-	if asked[ident] {
+	if asked[k] {
 		return 0, false, nil
 	}
 	// It was pending (or cached) when the store was asked, and has been
@@ -186,34 +208,31 @@ func (p *Promises) holderLocked(ctx context.Context, ident identifier.Identifier
 	if err != nil || len(found) == 0 {
 		return 0, false, err
 	}
-	p.held[ident] = found[0].customerID
+	p.held[k] = found[0].customerID
 	return found[0].customerID, true, nil
 }
 
-// countsLocked counts the identifiers per kind of the group of c: those
-// stored and those promised.
-func (p *Promises) countsLocked(ctx context.Context, c id.ID) (map[identifier.Kind]int, error) {
-	counts := map[identifier.Kind]int{}
+// storedCountsLocked counts the stored identifiers per kind of the group of
+// c (none when c is promised and not stored yet).
+func (p *Promises) storedCountsLocked(ctx context.Context, c id.ID) (map[identifier.Kind]int, error) {
 	if _, ok := p.fresh[c]; ok {
-		maps.Copy(counts, p.kinds[c]) // promised new: nothing of it is stored yet
-		return counts, nil
+		return nil, nil // promised new: nothing of it is stored yet
 	}
 	var root id.ID
 	err := p.s.db.QueryRow(ctx, "SELECT root_id FROM customers WHERE id = ?", c).Scan(&root)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		// Promised and not stored yet.
+		return nil, nil // promised and not stored yet
 	case err != nil:
 		return nil, err
-	default:
-		if counts, err = groupKindCounts(ctx, p.s.db, root); err != nil {
-			return nil, err
-		}
 	}
-	for k, n := range p.kinds[c] {
-		counts[k] += n
-	}
-	return counts, nil
+	return groupKindCounts(ctx, p.s.db, root)
+}
+
+// countLocked is how many identifiers of kind k customer c holds: stored
+// (as counted by storedCountsLocked) and promised.
+func (p *Promises) countLocked(stored map[identifier.Kind]int, c id.ID, k identifier.Kind) int {
+	return stored[k] + p.kinds[customerKind{c, p.kindKey(k)}]
 }
 
 // Release forgets the identifiers promised under token: the store holds
@@ -234,19 +253,15 @@ func (p *Promises) releaseLocked(token uint64) {
 		return
 	}
 	delete(p.byToken, token)
-	for _, ident := range idents {
-		h, ok := p.pending[ident]
+	for _, pi := range idents {
+		h, ok := p.pending[pi.key]
 		if !ok || h.token != token {
 			continue
 		}
-		delete(p.pending, ident)
-		if k := p.kinds[h.customer]; k != nil {
-			if k[ident.Kind]--; k[ident.Kind] <= 0 {
-				delete(k, ident.Kind)
-			}
-			if len(k) == 0 {
-				delete(p.kinds, h.customer)
-			}
+		delete(p.pending, pi.key)
+		ck := customerKind{h.customer, pi.kind}
+		if p.kinds[ck]--; p.kinds[ck] <= 0 {
+			delete(p.kinds, ck)
 		}
 	}
 }

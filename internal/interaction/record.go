@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
 	"github.com/touchpoint-hub/touchpoint/internal/id"
 	"github.com/touchpoint-hub/touchpoint/internal/identifier"
+	"github.com/touchpoint-hub/touchpoint/internal/jsonscan"
 	"github.com/touchpoint-hub/touchpoint/internal/store"
 )
 
@@ -455,8 +455,9 @@ func (s *Service) prepare(in *Input, now time.Time) (prepared, error) {
 			return p, errs.Invalidf("properties", "must be at most %d bytes", maxProperties)
 		}
 		// Checked, not decoded: decoding into a map cost more than the
-		// rest of the ingest path together.
-		if t := bytes.TrimLeft(in.Properties, " \t\r\n"); len(t) == 0 || t[0] != '{' || !json.Valid(t) {
+		// rest of the ingest path together, and encoding/json's checker
+		// alone a tenth of the event API's CPU.
+		if t := bytes.TrimLeft(in.Properties, " \t\r\n"); len(t) == 0 || t[0] != '{' || !jsonscan.Valid(t) {
 			return p, errs.Invalidf("properties", "must be a JSON object")
 		}
 		p.props = string(in.Properties)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
+	"github.com/touchpoint-hub/touchpoint/internal/jsonscan"
 	"github.com/touchpoint-hub/touchpoint/internal/web/problem"
 )
 
@@ -123,7 +124,7 @@ func malformed(err error) error {
 
 // checkJSON returns the malformed-JSON error when body is not one JSON value.
 func checkJSON(body []byte) error {
-	if valid(body) {
+	if jsonscan.Valid(body) {
 		return nil
 	}
 	var v json.RawMessage
@@ -154,8 +155,8 @@ func Decode(kind string, body []byte) (Message, error) {
 	if len(body) > MaxEventBytes {
 		return m, tooLarge("", MaxEventBytes, len(body))
 	}
-	end, err := decodeItem(&m, body, skipSpace(body, 0), kind, 1, nil)
-	if err != nil || skipSpace(body, end) != len(body) {
+	end, err := decodeItem(&m, body, jsonscan.SkipSpace(body, 0), kind, 1, nil)
+	if err != nil || jsonscan.SkipSpace(body, end) != len(body) {
 		// Not JSON is the first fault to report.
 		if jerr := checkJSON(body); jerr != nil {
 			return Message{}, jerr
@@ -183,9 +184,9 @@ func DecodeBatch(body []byte) ([]Message, error) {
 	seenBatch := false
 	var err error
 	// One walk over the body: the items are decoded where they are found.
-	end := walkMembers(body, skipSpace(body, 0), func(k []byte, v int) int {
+	end := jsonscan.WalkMembers(body, jsonscan.SkipSpace(body, 0), func(k []byte, v int) int {
 		if !keyIs(k, "batch") {
-			ve := checkValue(body, v, 1)
+			ve := jsonscan.CheckValue(body, v, 1)
 			if ve < 0 {
 				return -1
 			}
@@ -204,14 +205,14 @@ func DecodeBatch(body []byte) ([]Message, error) {
 		}
 		if body[v] != '[' {
 			if body[v] == 'n' { // null: as if absent
-				return checkValue(body, v, 1)
+				return jsonscan.CheckValue(body, v, 1)
 			}
 			err = errs.Invalidf("batch", "must be an array of events")
 			return -1
 		}
 		seenBatch = true
 		msgs = make([]Message, 0, min(len(body)/700+1, 1024)) // events are rarely smaller
-		return walkElements(body, v, func(n, e int) int {
+		return jsonscan.WalkElements(body, v, func(n, e int) int {
 			path := itemPath(n)
 			if body[e] != '{' {
 				err = errs.Invalidf(path, "must be an event object")
@@ -225,7 +226,7 @@ func DecodeBatch(body []byte) ([]Message, error) {
 			ie, ierr := decodeItem(&msgs[n], body, e, "", 3, prev)
 			if ierr != nil {
 				// An item over the limit is refused as such, whatever else is wrong with it.
-				if ie = checkValue(body, e, 2); ie-e > MaxEventBytes {
+				if ie = jsonscan.CheckValue(body, e, 2); ie-e > MaxEventBytes {
 					err = tooLarge(path, MaxEventBytes, ie-e)
 				} else {
 					err = errs.Prefix(ierr, path)
@@ -239,7 +240,7 @@ func DecodeBatch(body []byte) ([]Message, error) {
 			return ie
 		})
 	})
-	if err != nil || end < 0 || skipSpace(body, end) != len(body) {
+	if err != nil || end < 0 || jsonscan.SkipSpace(body, end) != len(body) {
 		// Not JSON is the first fault to report.
 		if jerr := checkJSON(body); jerr != nil {
 			return nil, jerr
@@ -319,14 +320,14 @@ func decodeItem(m *Message, d []byte, i int, kind string, depth int, prev *Messa
 		err = &errs.Invalid{Field: field, Reason: reason}
 		return -1
 	}
-	end := walkMembers(d, i, func(k []byte, vs int) int {
+	end := jsonscan.WalkMembers(d, i, func(k []byte, vs int) int {
 		var ve int
 		switch {
 		case d[vs] == '{' && keyIs(k, "context"):
 			// Checked member by member, noting the parts the mapping reads.
 			var c contextInfo
-			ve = walkMembers(d, vs, func(k2 []byte, s int) int {
-				e := checkValue(d, s, depth+1)
+			ve = jsonscan.WalkMembers(d, vs, func(k2 []byte, s int) int {
+				e := jsonscan.CheckValue(d, s, depth+1)
 				if e >= 0 {
 					c.note(k2, d[s:e])
 				}
@@ -334,7 +335,7 @@ func decodeItem(m *Message, d []byte, i int, kind string, depth int, prev *Messa
 			})
 			m.noted.ctx = c
 		default:
-			ve = checkValue(d, vs, depth)
+			ve = jsonscan.CheckValue(d, vs, depth)
 		}
 		if ve < 0 {
 			return -1

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
+	"github.com/touchpoint-hub/touchpoint/internal/jsonscan"
 	"github.com/touchpoint-hub/touchpoint/internal/web/problem"
 )
 
@@ -122,7 +123,7 @@ func sameStrings(t *testing.T, body []byte, msgs []Message) {
 func FuzzDecodeBatch(f *testing.F) {
 	seedBatches(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		if got, want := valid(body), json.Valid(body); got != want {
+		if got, want := jsonscan.Valid(body), json.Valid(body); got != want {
 			t.Fatalf("valid = %v, json.Valid = %v", got, want)
 		}
 		msgs, err := DecodeBatch(body)
@@ -178,23 +179,23 @@ func FuzzValid(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ok := valid(data)
+		ok := jsonscan.Valid(data)
 		if want := json.Valid(data); ok != want {
-			t.Fatalf("valid(%q) = %v, json.Valid = %v", data, ok, want)
+			t.Fatalf("jsonscan.Valid(%q) = %v, json.Valid = %v", data, ok, want)
 		}
 		if !ok {
 			// The skippers must not panic on bad input either.
-			skipValue(data, skipSpace(data, 0))
+			skipValue(data, jsonscan.SkipSpace(data, 0))
 			eachMember(data, func(k, v []byte) bool { return true })
 			eachElement(data, func(int, []byte) bool { return true })
 			return
 		}
-		i := skipSpace(data, 0)
-		if got, want := skipValue(data, i), checkValue(data, i, 0); got != want {
+		i := jsonscan.SkipSpace(data, 0)
+		if got, want := skipValue(data, i), jsonscan.CheckValue(data, i, 0); got != want {
 			t.Fatalf("skipValue(%q) = %d, checkValue = %d", data, got, want)
 		}
 		if data[i] == '"' {
-			s, ok := unquote(data[i:checkValue(data, i, 0)])
+			s, ok := unquote(data[i:jsonscan.CheckValue(data, i, 0)])
 			var want string
 			if err := json.Unmarshal(data, &want); err != nil || !ok || s != want {
 				t.Fatalf("unquote(%q) = %q, %v; encoding/json %q, %v", data, s, ok, want, err)

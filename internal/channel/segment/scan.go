@@ -6,30 +6,23 @@ import (
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/touchpoint-hub/touchpoint/internal/jsonscan"
 )
 
 // The helpers in this file walk JSON text in place, so that an event is read
 // without copying or allocating for the parts that are only passed through
-// (context, properties...). walkMembers and walkElements check the structure
-// they walk and leave the values to their callers, which the decoder uses to
-// check a body as it reads it (valid.go); skipValue, eachMember and
-// eachElement are for text already checked. None of them panics or reads out
-// of bounds on bad input: they report failure (a negative index or false),
-// which the fuzz tests check.
+// (context, properties...), on top of package jsonscan, whose walkers check
+// the structure they walk (the decoder checks a body as it reads it);
+// skipValue, eachMember and eachElement are for text already checked. None
+// of them panics or reads out of bounds on bad input: they report failure (a
+// negative index or false), which the fuzz tests check.
 
-// skipSpace returns the index of the first byte at or after i that is not
-// JSON white space.
-func skipSpace(d []byte, i int) int {
-	for i < len(d) {
-		switch d[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
+// Constants of the word-at-a-time test for special bytes.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
 
 // skipString returns the index just past the string whose opening quote is at
 // d[i], or -1.
@@ -110,58 +103,12 @@ func skipValue(d []byte, i int) int {
 	return i
 }
 
-// walkMembers reads the object that starts at d[i] ('{'): for each member it
-// calls fn with the raw (still quoted) key and the index where the value
-// starts, and fn returns the index just past the value, or a negative number
-// to stop. walkMembers returns the index just past the object, -1 when d
-// holds no object there, or -2 when fn stopped.
-func walkMembers(d []byte, i int, fn func(key []byte, v int) int) int {
-	if i >= len(d) || d[i] != '{' {
-		return -1
-	}
-	i = skipSpace(d, i+1)
-	if i < len(d) && d[i] == '}' {
-		return i + 1
-	}
-	for {
-		ke := checkString(d, i)
-		if ke < 0 {
-			return -1
-		}
-		key := d[i:ke]
-		i = skipSpace(d, ke)
-		if i >= len(d) || d[i] != ':' {
-			return -1
-		}
-		i = skipSpace(d, i+1)
-		if i >= len(d) {
-			return -1
-		}
-		ve := fn(key, i)
-		if ve < 0 {
-			return -2
-		}
-		i = skipSpace(d, ve)
-		if i >= len(d) {
-			return -1
-		}
-		switch d[i] {
-		case ',':
-			i = skipSpace(d, i+1)
-		case '}':
-			return i + 1
-		default:
-			return -1
-		}
-	}
-}
-
 // eachMember calls fn with the raw (still quoted) key and the raw value of
 // each member of the JSON object obj, in order, until fn returns false. It
 // reports false when obj is not an object.
 func eachMember(obj []byte, fn func(key, val []byte) bool) bool {
 	bad := false
-	end := walkMembers(obj, skipSpace(obj, 0), func(k []byte, v int) int {
+	end := jsonscan.WalkMembers(obj, jsonscan.SkipSpace(obj, 0), func(k []byte, v int) int {
 		ve := skipValue(obj, v)
 		if ve < 0 {
 			bad = true
@@ -175,46 +122,11 @@ func eachMember(obj []byte, fn func(key, val []byte) bool) bool {
 	return end >= 0 || (end == -2 && !bad)
 }
 
-// walkElements reads the array that starts at d[i] ('['), calling fn with
-// each element's position and the index where it starts; fn returns the
-// index just past it, or a negative number to stop. The result is as
-// walkMembers'.
-func walkElements(d []byte, i int, fn func(n, v int) int) int {
-	if i >= len(d) || d[i] != '[' {
-		return -1
-	}
-	i = skipSpace(d, i+1)
-	if i < len(d) && d[i] == ']' {
-		return i + 1
-	}
-	for n := 0; ; n++ {
-		if i >= len(d) {
-			return -1
-		}
-		ve := fn(n, i)
-		if ve < 0 {
-			return -2
-		}
-		i = skipSpace(d, ve)
-		if i >= len(d) {
-			return -1
-		}
-		switch d[i] {
-		case ',':
-			i = skipSpace(d, i+1)
-		case ']':
-			return i + 1
-		default:
-			return -1
-		}
-	}
-}
-
 // eachElement calls fn with each raw element of the JSON array arr, with its
 // index, until fn returns false. It reports false when arr is not an array.
 func eachElement(arr []byte, fn func(i int, val []byte) bool) bool {
 	bad := false
-	end := walkElements(arr, skipSpace(arr, 0), func(n, v int) int {
+	end := jsonscan.WalkElements(arr, jsonscan.SkipSpace(arr, 0), func(n, v int) int {
 		ve := skipValue(arr, v)
 		if ve < 0 {
 			bad = true
