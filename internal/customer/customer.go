@@ -17,6 +17,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/errs"
@@ -62,6 +63,9 @@ type Service struct {
 	db   *store.DB
 	norm identifier.Normalizer
 	now  func() time.Time
+	// stored filters the identifiers in the store (SQLite, once the
+	// journaled ingest runs; see storedSet).
+	stored atomic.Pointer[storedSet]
 }
 
 // NewService returns the customer service; defaultRegion is the ISO country

@@ -180,7 +180,7 @@ func (s *Service) Update(ctx context.Context, customerID id.ID, p Profile, sourc
 			if counts[ident.Kind] >= identifier.Limit(ident.Kind) {
 				return errs.Invalidf(fmt.Sprintf("identifiers[%d]", i), "a customer may have at most %d identifiers of kind %s", identifier.Limit(ident.Kind), ident.Kind)
 			}
-			if err := insertIdentifier(ctx, tx, ident, root, source, now); err != nil {
+			if err := s.insertIdentifier(ctx, tx, ident, root, source, now); err != nil {
 				return err
 			}
 			counts[ident.Kind]++

@@ -70,6 +70,7 @@ const maxHeld = 1 << 19
 
 // NewPromises returns an empty promise book over the service's store.
 func (s *Service) NewPromises() *Promises {
+	s.trackStored(context.Background())
 	return &Promises{
 		s:       s,
 		seed:    maphash.MakeSeed(),
@@ -103,10 +104,12 @@ func (p *Promises) Promise(ctx context.Context, contacts [][]identifier.Identifi
 		contacts[i] = dedupe(contacts[i])
 		all = append(all, contacts[i]...)
 	}
-	// Ask the store, outside the lock, about what is neither cached nor pending.
+	// Ask the store, outside the lock, about what is neither cached nor
+	// pending nor certainly absent from the store (a first-time visitor).
+	stored := p.s.stored.Load()
 	p.mu.Lock()
 	var ask []identifier.Identifier
-	asked := map[identKey]bool{}
+	asked := map[identKey]bool{} // asked, or known to be absent
 	for _, ident := range all {
 		k := p.key(ident)
 		if _, ok := p.held[k]; ok {
@@ -117,13 +120,15 @@ func (p *Promises) Promise(ctx context.Context, contacts [][]identifier.Identifi
 		}
 		if !asked[k] {
 			asked[k] = true
-			ask = append(ask, ident)
+			if stored == nil || !stored.absent(ident) {
+				ask = append(ask, ident)
+			}
 		}
 	}
 	p.mu.Unlock()
-	var stored []found
+	var found []found
 	if len(ask) > 0 {
-		if stored, err = holders(ctx, p.s.db.QueryPlannedEach, ask); err != nil {
+		if found, err = holders(ctx, p.s.db.QueryPlannedEach, ask); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -133,7 +138,7 @@ func (p *Promises) Promise(ctx context.Context, contacts [][]identifier.Identifi
 	if len(p.held) > maxHeld {
 		clear(p.held)
 	}
-	for _, f := range stored {
+	for _, f := range found {
 		p.held[p.key(f.ident)] = f.customerID
 	}
 	p.token++

@@ -169,10 +169,10 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 		if deferred {
 			ev.Known.create(pendingCustomer{id: target, kind: kind, at: at.UnixMicro(), source: ev.Source, idents: take})
 		} else {
-			err := createCustomer(ctx, tx, target, kind, take, ev.Source, at)
+			err := s.createCustomer(ctx, tx, target, kind, take, ev.Source, at)
 			if errors.Is(err, errIDTaken) {
 				target = tx.NewID()
-				err = createCustomer(ctx, tx, target, kind, take, ev.Source, at)
+				err = s.createCustomer(ctx, tx, target, kind, take, ev.Source, at)
 			}
 			if err != nil {
 				return res, err
@@ -195,7 +195,7 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, ev Evidence) (Resol
 			}
 			continue
 		}
-		if err := insertIdentifier(ctx, tx, ident, target, ev.Source, at); err != nil {
+		if err := s.insertIdentifier(ctx, tx, ident, target, ev.Source, at); err != nil {
 			return res, err
 		}
 		ev.Known.add(ident, found{ident: ident, customerID: target, root: target, lastSeen: at.UnixMicro()})
@@ -310,7 +310,7 @@ func (s *Service) alias(ctx context.Context, tx *store.Tx, target id.ID, prev id
 		return nil
 	}
 	anon := identifier.Identifier{Kind: identifier.AnonymousID, Value: prev.Value}
-	if err := insertIdentifier(ctx, tx, anon, target, source, at); err != nil {
+	if err := s.insertIdentifier(ctx, tx, anon, target, source, at); err != nil {
 		return err
 	}
 	known.add(anon, found{ident: anon, customerID: target, root: target, lastSeen: at.UnixMicro()})
@@ -345,7 +345,7 @@ var errIDTaken = errors.New("customer id taken")
 
 // createCustomer inserts a customer and its first identifiers. On
 // PostgreSQL that is one statement (one round trip instead of one per row).
-func createCustomer(ctx context.Context, tx *store.Tx, cid id.ID, kind string, idents []identifier.Identifier, source string, at time.Time) error {
+func (s *Service) createCustomer(ctx context.Context, tx *store.Tx, cid id.ID, kind string, idents []identifier.Identifier, source string, at time.Time) error {
 	us := at.UnixMicro()
 	if tx.Dialect() != store.Postgres || len(idents) == 0 {
 		r, err := tx.Exec(ctx, `INSERT INTO customers (id, root_id, kind, created_at, updated_at, last_seen_at)
@@ -357,7 +357,7 @@ func createCustomer(ctx context.Context, tx *store.Tx, cid id.ID, kind string, i
 			return errIDTaken
 		}
 		for _, ident := range idents {
-			if err := insertIdentifier(ctx, tx, ident, cid, source, at); err != nil {
+			if err := s.insertIdentifier(ctx, tx, ident, cid, source, at); err != nil {
 				return err
 			}
 		}
@@ -391,7 +391,7 @@ func createCustomer(ctx context.Context, tx *store.Tx, cid id.ID, kind string, i
 	return nil
 }
 
-func insertIdentifier(ctx context.Context, tx *store.Tx, ident identifier.Identifier, customerID id.ID, source string, at time.Time) error {
+func (s *Service) insertIdentifier(ctx context.Context, tx *store.Tx, ident identifier.Identifier, customerID id.ID, source string, at time.Time) error {
 	r, err := tx.Exec(ctx, `INSERT INTO identifiers (kind, value, customer_id, source, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (kind, value) DO NOTHING`, string(ident.Kind), ident.Value, customerID, source, at.UnixMicro())
 	if err != nil {
@@ -402,6 +402,7 @@ func insertIdentifier(ctx context.Context, tx *store.Tx, ident identifier.Identi
 		// first: start over so that this evidence sees it.
 		return fmt.Errorf("identifier %s taken concurrently: %w", ident, store.ErrRetry)
 	}
+	s.linked(ident)
 	return nil
 }
 

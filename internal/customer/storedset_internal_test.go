@@ -1,0 +1,89 @@
+package customer
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/touchpoint-hub/touchpoint/internal/identifier"
+	"github.com/touchpoint-hub/touchpoint/internal/store"
+	"github.com/touchpoint-hub/touchpoint/internal/store/storetest"
+)
+
+func TestStoredSet(t *testing.T) {
+	f := newStoredSet(0)
+	in := identifier.Identifier{Kind: identifier.Email, Value: "ann@example.com"}
+	f.add(in)
+	if f.absent(in) {
+		t.Fatal("absent before the filter is filled: it must answer maybe")
+	}
+	f.ready.Store(true)
+	if f.absent(in) {
+		t.Fatal("an identifier added is said to be absent")
+	}
+	// The other way round it may err, rarely: at 1,000 of the 262,144
+	// identifiers it is sized for, nearly every other one is absent.
+	for i := range 1000 {
+		f.add(identifier.Identifier{Kind: identifier.AnonymousID, Value: fmt.Sprint("stored-", i)})
+	}
+	maybe := 0
+	for i := range 10000 {
+		if !f.absent(identifier.Identifier{Kind: identifier.AnonymousID, Value: fmt.Sprint("new-", i)}) {
+			maybe++
+		}
+	}
+	if maybe > 100 {
+		t.Fatalf("%d of 10,000 identifiers never added may be stored, want about none", maybe)
+	}
+}
+
+// With the filter of stored identifiers on (SQLite, journaled ingest),
+// promises still find the holders of identifiers stored before the filter
+// was built and of those linked since, by any path.
+func TestPromisesFindStoredIdentifiers(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	s := NewService(db, "US")
+	link := func(value string) Resolution {
+		t.Helper()
+		var res Resolution
+		err := db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+			var err error
+			res, err = s.Resolve(ctx, tx, Evidence{Identifiers: []identifier.Identifier{{Kind: identifier.Email, Value: value}}, Source: "test"})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	before := link("before@example.com")
+	p := s.NewPromises()
+	f := s.stored.Load()
+	if f == nil {
+		t.Fatal("no filter of stored identifiers on SQLite")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !f.ready.Load() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if !f.ready.Load() {
+		t.Fatal("the filter was not filled in 10 s")
+	}
+	after := link("after@example.com")
+	_, got, err := p.Promise(ctx, [][]identifier.Identifier{
+		{{Kind: identifier.Email, Value: "before@example.com"}},
+		{{Kind: identifier.Email, Value: "after@example.com"}},
+		{{Kind: identifier.Email, Value: "new@example.com"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != before.CustomerID || got[1] != after.CustomerID {
+		t.Fatalf("promised %v, want %s and %s for the stored identifiers", got[:2], before.CustomerID, after.CustomerID)
+	}
+	if got[2] == 0 || got[2] == before.CustomerID || got[2] == after.CustomerID {
+		t.Fatalf("promised %s for a new identifier, want a new customer", got[2])
+	}
+}
