@@ -248,6 +248,23 @@ func (p *Promises) Release(token uint64) {
 	p.releaseLocked(token)
 }
 
+// Stored says the record of token is stored as promised: its identifiers
+// are held by the customers promised, and are kept as such, so that the
+// next events of those visitors need not ask the store.
+func (p *Promises) Stored(token uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.held) > maxHeld {
+		clear(p.held)
+	}
+	for _, pi := range p.byToken[token] {
+		if h, ok := p.pending[pi.key]; ok && h.token == token {
+			p.held[pi.key] = h.customer
+		}
+	}
+	p.releaseLocked(token)
+}
+
 func (p *Promises) releaseLocked(token uint64) {
 	for _, c := range p.freshBy[token] {
 		delete(p.fresh, c)

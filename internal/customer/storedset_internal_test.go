@@ -87,3 +87,50 @@ func TestPromisesFindStoredIdentifiers(t *testing.T) {
 		t.Fatalf("promised %s for a new identifier, want a new customer", got[2])
 	}
 }
+
+// A record stored as promised leaves its identifiers known to be held by
+// the customers promised, so that the visitors' next events need not ask
+// the store; a record released otherwise (stored elsewhere) does not.
+func TestPromisesKeepWhatWasStoredAsPromised(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	s := NewService(db, "US")
+	p := s.NewPromises()
+	visitor := []identifier.Identifier{{Kind: identifier.AnonymousID, Value: "v-1"}}
+	other := []identifier.Identifier{{Kind: identifier.AnonymousID, Value: "v-2"}}
+	token, got, err := p.Promise(ctx, [][]identifier.Identifier{visitor, other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		for i, idents := range [][]identifier.Identifier{visitor, other} {
+			if _, err := s.Resolve(ctx, tx, Evidence{Identifiers: idents, Source: "test", Promised: got[i]}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Stored(token)
+	if c, ok := p.held[p.key(visitor[0])]; !ok || c != got[0] {
+		t.Fatalf("after storing, the visitor is held by %s (%v), want %s", c, ok, got[0])
+	}
+	if len(p.pending) != 0 || len(p.kinds) != 0 || len(p.byToken) != 0 || len(p.fresh) != 0 {
+		t.Fatalf("promises left open after storing: %d pending, %d kinds, %d tokens, %d fresh", len(p.pending), len(p.kinds), len(p.byToken), len(p.fresh))
+	}
+	_, again, err := p.Promise(ctx, [][]identifier.Identifier{visitor})
+	if err != nil || again[0] != got[0] {
+		t.Fatalf("promised %v (%v) for the stored visitor, want %s", again, err, got[0])
+	}
+
+	token, _, err = p.Promise(ctx, [][]identifier.Identifier{{{Kind: identifier.AnonymousID, Value: "v-3"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Release(token)
+	if _, ok := p.held[p.key(identifier.Identifier{Kind: identifier.AnonymousID, Value: "v-3"})]; ok {
+		t.Fatal("a released promise was kept as held")
+	}
+}

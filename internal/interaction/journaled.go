@@ -464,10 +464,11 @@ func (r *Journaled) apply(ctx context.Context, p pending) error {
 	entries, preps, last := p.entries, p.preps, p.last
 	var stored []Recorded
 	var rerouted int64
+	var overtaken map[int]bool // entries with an event stored elsewhere than promised
 	for attempt := 0; ; attempt++ {
 		var refused *refusal
 		err := r.s.db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-			stored, rerouted = stored[:0], 0
+			stored, rerouted, overtaken = stored[:0], 0, map[int]bool{}
 			for k, e := range entries {
 				res, st, err := r.s.recordIn(ctx, tx, preps[k], e.at)
 				if err != nil {
@@ -480,6 +481,7 @@ func (r *Journaled) apply(ctx context.Context, p pending) error {
 				for i := range res {
 					if !res[i].Duplicate && res[i].CustomerID != preps[k][i].promised && !r.sameGroup(ctx, tx, res[i].CustomerID, preps[k][i].promised) {
 						rerouted++
+						overtaken[k] = true
 					}
 				}
 				stored = append(stored, st...)
@@ -528,7 +530,11 @@ func (r *Journaled) apply(ctx context.Context, p pending) error {
 	}
 	n := 0
 	for k, e := range entries {
-		r.promises.Release(e.token)
+		if overtaken[k] {
+			r.promises.Release(e.token)
+		} else {
+			r.promises.Stored(e.token)
+		}
 		n += len(preps[k])
 	}
 	r.appliedEvents.Add(int64(n))
