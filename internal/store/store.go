@@ -72,6 +72,8 @@ type DB struct {
 	toPrepare sync.Map // SQLite: queries waiting to be prepared by the writer
 	nStmts    atomic.Int32
 	readStmts sync.Map // SQLite: query → statement prepared on the readers
+	readSeen  sync.Map // SQLite: queries the readers ran once, unprepared
+	nSeen     atomic.Int32
 	nRead     atomic.Int32
 
 	writes     chan *writeReq // SQLite group commit; nil on PostgreSQL
@@ -249,8 +251,10 @@ func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 }
 
 // readPrepared returns a statement for q prepared on the SQLite readers, or
-// nil (PostgreSQL, or the cache is full). Parsing the holder lookup of the
-// event API cost a third of running it.
+// nil (PostgreSQL, the first time q is seen, or the cache is full). Parsing
+// the holder lookup of the event API cost a third of running it. A query is
+// prepared when it comes a second time, so that one-off texts (searches,
+// lists of keys of every length) do not fill the cache.
 func (db *DB) readPrepared(ctx context.Context, q string) *sql.Stmt {
 	if db.Dialect != SQLite {
 		return nil
@@ -259,6 +263,13 @@ func (db *DB) readPrepared(ctx context.Context, q string) *sql.Stmt {
 		return v.(*sql.Stmt)
 	}
 	if db.nRead.Load() >= maxStmts {
+		return nil
+	}
+	if _, again := db.readSeen.LoadOrStore(q, true); !again {
+		if db.nSeen.Add(1) > 4*maxStmts { // forget one-offs now and then
+			db.readSeen.Clear()
+			db.nSeen.Store(0)
+		}
 		return nil
 	}
 	st, err := db.read.PrepareContext(ctx, q)

@@ -161,3 +161,45 @@ func TestSQLiteSettings(t *testing.T) {
 		t.Error("an identifier of a missing customer was stored")
 	}
 }
+
+// Reads repeated on the reader pool (prepared from their second time on,
+// on SQLite) see every write committed before them, and a query that does
+// not parse is an error, not a cached failure.
+func TestRepeatedReadsSeeNewWrites(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		for n := 1; n <= 5; n++ {
+			err := db.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+				_, err := tx.Exec(ctx, "INSERT INTO counters (name, shard, value) VALUES (?, 0, ?)", "reads-"+strconv.Itoa(n), n)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var count, sum int
+			if err := db.QueryRow(ctx, "SELECT COUNT(*), COALESCE(SUM(value), 0) FROM counters WHERE name LIKE 'reads-%'").Scan(&count, &sum); err != nil {
+				t.Fatal(err)
+			}
+			if count != n || sum != n*(n+1)/2 {
+				t.Fatalf("after %d writes the read saw %d rows summing to %d", n, count, sum)
+			}
+			rows, err := db.Query(ctx, "SELECT value FROM counters WHERE name = ?", "reads-"+strconv.Itoa(n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := 0
+			for rows.Next() {
+				if err := rows.Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rows.Close()
+			if got != n {
+				t.Fatalf("read %d for the row just written, want %d", got, n)
+			}
+			if _, err := db.Query(ctx, "SELECT nothing FROM nowhere"); err == nil {
+				t.Fatal("a query on a missing table did not fail")
+			}
+		}
+	})
+}
