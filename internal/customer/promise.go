@@ -106,7 +106,7 @@ func (p *Promises) Promise(ctx context.Context, contacts [][]identifier.Identifi
 	}
 	// Ask the store, outside the lock, about what is neither cached nor
 	// pending nor certainly absent from the store (a first-time visitor).
-	stored := p.s.stored.Load()
+	filter := p.s.stored.Load()
 	p.mu.Lock()
 	var ask []identifier.Identifier
 	asked := map[identKey]bool{} // asked, or known to be absent
@@ -120,7 +120,7 @@ func (p *Promises) Promise(ctx context.Context, contacts [][]identifier.Identifi
 		}
 		if !asked[k] {
 			asked[k] = true
-			if stored == nil || !stored.absent(ident) {
+			if filter == nil || !filter.absent(ident) {
 				ask = append(ask, ident)
 			}
 		}

@@ -530,7 +530,9 @@ func (r *Journaled) apply(ctx context.Context, p pending) error {
 	}
 	n := 0
 	for k, e := range entries {
-		if overtaken[k] {
+		if overtaken[k] || len(preps[k]) != len(e.inputs) {
+			// Not all stored as promised: what was is asked of the store
+			// again when it is next needed.
 			r.promises.Release(e.token)
 		} else {
 			r.promises.Stored(e.token)
