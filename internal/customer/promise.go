@@ -2,8 +2,6 @@ package customer
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"hash/maphash"
 	"sync"
 	"time"
@@ -223,15 +221,7 @@ func (p *Promises) storedCountsLocked(ctx context.Context, c id.ID) (map[identif
 	if _, ok := p.fresh[c]; ok {
 		return nil, nil // promised new: nothing of it is stored yet
 	}
-	var root id.ID
-	err := p.s.db.QueryRow(ctx, "SELECT root_id FROM customers WHERE id = ?", c).Scan(&root)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, nil // promised and not stored yet
-	case err != nil:
-		return nil, err
-	}
-	return groupKindCounts(ctx, p.s.db, root)
+	return groupKindCounts(ctx, p.s.db, p.s.db.Dialect, c)
 }
 
 // countLocked is how many identifiers of kind k customer c holds: stored

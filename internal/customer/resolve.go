@@ -406,16 +406,31 @@ func (s *Service) insertIdentifier(ctx context.Context, tx *store.Tx, ident iden
 	return nil
 }
 
-// kindCounts counts the identifiers per kind of a group. It reads the
-// members first, then their identifiers by customer id: two index lookups
-// that no planner can turn into a scan of the identifiers table (a join
-// here did, on PostgreSQL with fresh statistics).
+// kindCounts counts the identifiers per kind of a group.
 func kindCounts(ctx context.Context, tx *store.Tx, root id.ID) (map[identifier.Kind]int, error) {
-	return groupKindCounts(ctx, tx, root)
+	return groupKindCounts(ctx, tx, tx.Dialect(), root)
 }
 
-func groupKindCounts(ctx context.Context, db querier, root id.ID) (map[identifier.Kind]int, error) {
-	rows, err := db.Query(ctx, "SELECT id FROM customers WHERE root_id = ?", root)
+// groupKindCounts counts the identifiers per kind of the group member
+// belongs to (its root or any other member; none when member is not
+// stored). On SQLite that is one join, which its planner runs on the
+// primary key and the two customer-id indexes (the event API asks it for
+// every visitor who signs in, and three statements cost 8% of its CPU). On
+// PostgreSQL it reads the members first, then their identifiers by
+// customer id: two index lookups that no planner can turn into a scan of
+// the identifiers table (a join here did, with fresh statistics).
+func groupKindCounts(ctx context.Context, db querier, dialect store.Dialect, member id.ID) (map[identifier.Kind]int, error) {
+	if dialect == store.SQLite {
+		rows, err := db.Query(ctx, `SELECT i.kind, COUNT(*) FROM customers c
+			JOIN customers m ON m.root_id = c.root_id
+			JOIN identifiers i ON i.customer_id = m.id
+			WHERE c.id = ? GROUP BY i.kind`, member)
+		if err != nil {
+			return nil, err
+		}
+		return scanKindCounts(rows, map[identifier.Kind]int{})
+	}
+	rows, err := db.Query(ctx, "SELECT id FROM customers WHERE root_id = (SELECT root_id FROM customers WHERE id = ?)", member)
 	if err != nil {
 		return nil, err
 	}
@@ -444,6 +459,11 @@ func groupKindCounts(ctx context.Context, db querier, root id.ID) (map[identifie
 	if err != nil {
 		return nil, err
 	}
+	return scanKindCounts(rows, m)
+}
+
+// scanKindCounts reads (kind, count) rows into m and closes them.
+func scanKindCounts(rows *sql.Rows, m map[identifier.Kind]int) (map[identifier.Kind]int, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var k string
