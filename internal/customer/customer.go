@@ -65,7 +65,8 @@ type Service struct {
 	now  func() time.Time
 	// stored filters the identifiers in the store (SQLite, once the
 	// journaled ingest runs; see storedSet).
-	stored atomic.Pointer[storedSet]
+	stored   atomic.Pointer[storedSet]
+	tracking atomic.Bool // the filter is being or has been set up
 }
 
 // NewService returns the customer service; defaultRegion is the ISO country

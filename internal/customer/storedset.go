@@ -24,35 +24,50 @@ import (
 // identifiers stored when it was built, at 16 bits an identifier; past
 // that it answers "maybe" more often, never wrongly.
 type storedSet struct {
-	seed  maphash.Seed
-	words []atomic.Uint64
-	mask  uint64
-	ready atomic.Bool // filled from the store
+	seed   maphash.Seed
+	chunks []atomic.Pointer[[chunkWords]atomic.Uint64] // allocated on first use
+	mask   uint64                                      // words - 1
+	ready  atomic.Bool                                 // filled from the store
 }
+
+// chunkWords is how many words are allocated together: the filter of an
+// empty store takes no memory until identifiers are linked (the idle node
+// stays small).
+const chunkWords = 4096
 
 // probes is how many bits of its word an identifier sets.
 const probes = 4
 
 func newStoredSet(identifiers int) *storedSet {
 	n := max(identifiers, 1<<16) * 4 * 16 / 64 // words
-	n = 1 << bits.Len(uint(n-1))
-	return &storedSet{seed: maphash.MakeSeed(), words: make([]atomic.Uint64, n), mask: uint64(n - 1)}
+	n = max(1<<bits.Len(uint(n-1)), chunkWords)
+	return &storedSet{seed: maphash.MakeSeed(), chunks: make([]atomic.Pointer[[chunkWords]atomic.Uint64], n/chunkWords), mask: uint64(n - 1)}
 }
 
-// word and bits of ident: the word from the hash's low bits, the bits from
-// six-bit slices of the rest.
-func (f *storedSet) locate(ident identifier.Identifier) (*atomic.Uint64, uint64) {
+// locate finds ident's word (nil when its chunk is not allocated and
+// create is false) and bits: the word from the hash's low bits, the bits
+// from six-bit slices of the rest.
+func (f *storedSet) locate(ident identifier.Identifier, create bool) (*atomic.Uint64, uint64) {
 	h := maphash.Comparable(f.seed, ident)
-	w := &f.words[h&f.mask]
+	w := h & f.mask
+	slot := &f.chunks[w/chunkWords]
+	chunk := slot.Load()
+	if chunk == nil {
+		if !create {
+			return nil, 0
+		}
+		slot.CompareAndSwap(nil, new([chunkWords]atomic.Uint64)) // or another goroutine did
+		chunk = slot.Load()
+	}
 	var m uint64
 	for i := range probes {
 		m |= 1 << ((h >> (40 + 6*i)) & 63)
 	}
-	return w, m
+	return &chunk[w%chunkWords], m
 }
 
 func (f *storedSet) add(ident identifier.Identifier) {
-	w, m := f.locate(ident)
+	w, m := f.locate(ident, true)
 	w.Or(m)
 }
 
@@ -61,25 +76,24 @@ func (f *storedSet) absent(ident identifier.Identifier) bool {
 	if !f.ready.Load() {
 		return false
 	}
-	w, m := f.locate(ident)
-	return w.Load()&m != m
+	w, m := f.locate(ident, false)
+	return w == nil || w.Load()&m != m
 }
 
-// trackStored starts keeping the filter of stored identifiers (SQLite) and
-// fills it in the background. Idempotent.
+// trackStored starts keeping the filter of stored identifiers (SQLite), in
+// the background: counting and reading a large store's identifiers must
+// not hold up the start. Idempotent.
 func (s *Service) trackStored(ctx context.Context) {
-	if s.db.Dialect != store.SQLite || s.stored.Load() != nil {
-		return
-	}
-	var n int
-	if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM identifiers").Scan(&n); err != nil {
-		return // without the filter the store is asked, as before
-	}
-	f := newStoredSet(n)
-	if !s.stored.CompareAndSwap(nil, f) {
+	if s.db.Dialect != store.SQLite || !s.tracking.CompareAndSwap(false, true) {
 		return
 	}
 	go func() {
+		var n int
+		if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM identifiers").Scan(&n); err != nil {
+			return // without the filter the store is asked, as before
+		}
+		f := newStoredSet(n)
+		s.stored.Store(f)
 		// Writes are serialized on SQLite: once an empty write has gone
 		// through, every transaction that linked an identifier before the
 		// filter existed has ended, and the scan below sees what it stored;
