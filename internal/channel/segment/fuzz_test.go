@@ -192,7 +192,7 @@ func FuzzValid(f *testing.F) {
 		}
 		i := jsonscan.SkipSpace(data, 0)
 		if got, want := skipValue(data, i), jsonscan.CheckValue(data, i, 0); got != want {
-			t.Fatalf("skipValue(%q) = %d, checkValue = %d", data, got, want)
+			t.Fatalf("skipValue(%q) = %d, jsonscan.CheckValue = %d", data, got, want)
 		}
 		if data[i] == '"' {
 			s, ok := unquote(data[i:jsonscan.CheckValue(data, i, 0)])
