@@ -51,10 +51,11 @@ type Journaled struct {
 	stop    context.CancelFunc
 	done    chan struct{}
 
-	lastAppend     atomic.Int64 // when a request was last journaled, in Unix nanoseconds
-	appliedEvents  atomic.Int64
-	rerouted       atomic.Int64 // stored on another customer than promised
-	droppedAtApply atomic.Int64
+	lastAppend      atomic.Int64 // when a request was last journaled, in Unix nanoseconds
+	journaledEvents atomic.Int64 // events journaled since the start
+	appliedEvents   atomic.Int64
+	rerouted        atomic.Int64 // stored on another customer than promised
+	droppedAtApply  atomic.Int64
 }
 
 // JournalOptions tune the journaled ingest.
@@ -283,6 +284,7 @@ func (r *Journaled) Record(ctx context.Context, inputs []Input) ([]Result, error
 		return nil, fmt.Errorf("journaling the events: %w", err)
 	}
 	r.lastAppend.Store(time.Now().UnixNano())
+	r.journaledEvents.Add(int64(len(journaled)))
 	return results, nil
 }
 
@@ -344,6 +346,7 @@ type pending struct {
 	entries []*entry
 	preps   [][]prepared
 	last    uint64 // the sequence number of the run's last record
+	events  int
 }
 
 // run stores the journal's records in order until ctx ends. A reader
@@ -360,6 +363,8 @@ func (r *Journaled) run(ctx context.Context, cur *journal.Cursor) {
 	}()
 	// The journal is closed after done: the reader must be gone by then.
 	defer func() { <-read }()
+	// The arrival rate is measured over each cycle of storing and resting.
+	since, arrivedBefore := time.Now(), r.journaledEvents.Load()
 	for p := range runs {
 		started := time.Now()
 		for {
@@ -380,7 +385,10 @@ func (r *Journaled) run(ctx context.Context, cur *journal.Cursor) {
 		if err := r.j.Release(p.last); err != nil {
 			r.log.Warn("ingest journal: removing stored segments", "err", err)
 		}
-		r.giveWay(ctx, time.Since(started))
+		took := time.Since(started)
+		arrived := r.journaledEvents.Load()
+		r.giveWay(ctx, restAfter(took, p.events, arrived-arrivedBefore, time.Since(since)))
+		since, arrivedBefore = time.Now(), r.journaledEvents.Load()
 	}
 }
 
@@ -410,7 +418,7 @@ func (r *Journaled) read(ctx context.Context, cur *journal.Cursor, runs chan<- p
 				p.preps = append(p.preps, r.prepareAcked(e))
 				events += len(e.inputs)
 			}
-			p.last = seq
+			p.last, p.events = seq, events
 			if events >= applyBatch {
 				break
 			}
@@ -427,22 +435,38 @@ func (r *Journaled) read(ctx context.Context, cur *journal.Cursor, runs chan<- p
 	}
 }
 
-// While the event API is busy acknowledging, storing gives way to it: after
-// each transaction the applier rests restPerStore times as long as the
-// transaction took, so that a burst is acknowledged at the rate the
-// machine can journal rather than the rate it can index, and is stored
-// when the burst ends. It stops giving way once requests have stopped for
-// quietAfter, or when the backlog reaches half its bound (then storing
-// sets the pace, as it must when the flood does not end).
+// While requests arrive faster than the applier stores them, storing gives
+// way to acknowledging: after each transaction the applier rests
+// restPerStore times as long as the transaction took. Storing during such a
+// burst cannot keep timelines current anyway, and on a small machine it
+// takes the CPU that acknowledging needs; so the burst is acknowledged at
+// the rate the machine can journal, and stored when it ends. Under a load
+// that storing keeps up with, the applier does not rest, so timelines stay
+// current. It stops giving way once requests have stopped for quietAfter,
+// or when the backlog reaches half its bound: then storing sets the pace,
+// as it must when the flood does not end.
 const (
-	restPerStore = 3
+	restPerStore = 8
 	quietAfter   = 250 * time.Millisecond
 )
 
-// giveWay rests after a transaction that took took, as long as requests
-// keep coming (see restPerStore).
-func (r *Journaled) giveWay(ctx context.Context, took time.Duration) {
-	until := time.Now().Add(restPerStore * took)
+// restAfter is how long the applier rests after storing stored events in
+// took, when arrived events were journaled over the last elapsed: a rest
+// only when they arrived faster than it stores.
+func restAfter(took time.Duration, stored int, arrived int64, elapsed time.Duration) time.Duration {
+	if stored <= 0 || took <= 0 || elapsed <= 0 {
+		return 0
+	}
+	// arrived/elapsed > stored/took, without division.
+	if float64(arrived)*float64(took) <= float64(stored)*float64(elapsed) {
+		return 0
+	}
+	return restPerStore * took
+}
+
+// giveWay rests for rest, as long as requests keep coming.
+func (r *Journaled) giveWay(ctx context.Context, rest time.Duration) {
+	until := time.Now().Add(rest)
 	for r.busy() && time.Now().Before(until) {
 		select {
 		case <-time.After(min(time.Until(until), quietAfter/5)):

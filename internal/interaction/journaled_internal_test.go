@@ -113,3 +113,31 @@ func TestJournaledGivesWayToRequests(t *testing.T) {
 		t.Fatalf("%d events stored, want 60", st.Stored)
 	}
 }
+
+// The applier rests only while events arrive faster than it stores them: a
+// load that storing keeps up with is stored as it comes.
+func TestJournaledRestsOnlyWhenFallingBehind(t *testing.T) {
+	const took = 100 * time.Millisecond
+	for _, c := range []struct {
+		name    string
+		stored  int
+		arrived int64
+		elapsed time.Duration
+		rests   bool
+	}{
+		{"a burst: 80,000 a second against 20,000 stored", 2000, 8000, took, true},
+		{"a steady load storing keeps up with", 2000, 1000, took, false},
+		{"as fast as stored", 2000, 2000, took, false},
+		{"arrivals over a longer cycle, slower than storing", 2000, 4000, 4 * took, false},
+		{"arrivals over a longer cycle, faster than storing", 2000, 12000, 4 * took, true},
+		{"nothing stored", 0, 500, took, false},
+	} {
+		rest := restAfter(took, c.stored, c.arrived, c.elapsed)
+		if rests := rest > 0; rests != c.rests {
+			t.Errorf("%s: rest %v, want resting %v", c.name, rest, c.rests)
+		}
+		if c.rests && rest != restPerStore*took {
+			t.Errorf("%s: rest %v, want %v", c.name, rest, restPerStore*took)
+		}
+	}
+}
