@@ -346,7 +346,7 @@ type pending struct {
 	entries []*entry
 	preps   [][]prepared
 	last    uint64 // the sequence number of the run's last record
-	events  int
+	events  int    // inputs in entries, before any is dropped as invalid
 }
 
 // run stores the journal's records in order until ctx ends. A reader
@@ -406,7 +406,6 @@ func (r *Journaled) read(ctx context.Context, cur *journal.Cursor, runs chan<- p
 			return
 		}
 		var p pending
-		events := 0
 		for {
 			e, err := decodeEntry(payload)
 			if err != nil {
@@ -416,10 +415,10 @@ func (r *Journaled) read(ctx context.Context, cur *journal.Cursor, runs chan<- p
 			} else {
 				p.entries = append(p.entries, e)
 				p.preps = append(p.preps, r.prepareAcked(e))
-				events += len(e.inputs)
+				p.events += len(e.inputs)
 			}
-			p.last, p.events = seq, events
-			if events >= applyBatch {
+			p.last = seq
+			if p.events >= applyBatch {
 				break
 			}
 			var ok bool
