@@ -225,17 +225,8 @@ func WalkMembers(d []byte, i int, fn func(key []byte, v int) int) int {
 		if ve < 0 {
 			return -2
 		}
-		i = SkipSpace(d, ve)
-		if i >= len(d) {
-			return -1
-		}
-		switch d[i] {
-		case ',':
-			i = SkipSpace(d, i+1)
-		case '}':
-			return i + 1
-		default:
-			return -1
+		if i = afterItem(d, ve, '}'); i < 0 || d[i-1] == '}' {
+			return i
 		}
 	}
 }
@@ -260,17 +251,26 @@ func WalkElements(d []byte, i int, fn func(n, v int) int) int {
 		if ve < 0 {
 			return -2
 		}
-		i = SkipSpace(d, ve)
-		if i >= len(d) {
-			return -1
-		}
-		switch d[i] {
-		case ',':
-			i = SkipSpace(d, i+1)
-		case ']':
-			return i + 1
-		default:
-			return -1
+		if i = afterItem(d, ve, ']'); i < 0 || d[i-1] == ']' {
+			return i
 		}
 	}
+}
+
+// afterItem reads what follows a member or element that ends at d[e], in a
+// container closed by end: it returns the index just past end when the
+// container closes there (so d[result-1] is end), the start of the next
+// item after a comma, or -1.
+func afterItem(d []byte, e int, end byte) int {
+	i := SkipSpace(d, e)
+	if i >= len(d) {
+		return -1
+	}
+	switch d[i] {
+	case ',':
+		return SkipSpace(d, i+1)
+	case end:
+		return i + 1
+	}
+	return -1
 }
