@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -73,7 +74,6 @@ type prepared struct {
 	in     *Input
 	idents []identifier.Identifier
 	alias  *identifier.Identifier
-	props  string
 	// promised is the customer the journaled ingest resolved the input to
 	// before acknowledging it (see customer.Promises); 0 otherwise.
 	promised id.ID
@@ -291,7 +291,7 @@ func (s *Service) recordOne(ctx context.Context, tx *store.Tx, p *prepared, cps 
 	ins.add(out.ID, res.CustomerID, cp, in.Kind, in.Direction, in.OccurredAt.UnixMicro(),
 		in.DurationMS, in.StaffID, in.StaffName, in.CaseID, in.Reason, in.Outcome, in.Subject, in.Content, in.Summary,
 		in.Sentiment, in.Rating, value, currency, in.Campaign.Name, in.Campaign.Source, in.Campaign.Medium,
-		in.Campaign.Term, in.Campaign.Content, in.PromoCode, in.JourneyStage, p.props, in.Source, ext, now.UnixMicro(), in.DeliveryStatus)
+		in.Campaign.Term, in.Campaign.Content, in.PromoCode, in.JourneyStage, propertiesColumn(in.Properties), in.Source, ext, now.UnixMicro(), in.DeliveryStatus)
 	return out, nil
 }
 
@@ -449,7 +449,6 @@ func (s *Service) prepare(in *Input, now time.Time) (prepared, error) {
 	if !utf8.ValidString(in.Content) {
 		return p, errs.Invalidf("content", "must be valid UTF-8")
 	}
-	p.props = "{}"
 	if len(in.Properties) > 0 && string(in.Properties) != "null" {
 		if len(in.Properties) > maxProperties {
 			return p, errs.Invalidf("properties", "must be at most %d bytes", maxProperties)
@@ -460,7 +459,16 @@ func (s *Service) prepare(in *Input, now time.Time) (prepared, error) {
 		if t := bytes.TrimLeft(in.Properties, " \t\r\n"); len(t) == 0 || t[0] != '{' || !jsonscan.Valid(t) {
 			return p, errs.Invalidf("properties", "must be a JSON object")
 		}
-		p.props = string(in.Properties)
 	}
 	return p, nil
+}
+
+// propertiesColumn is what the properties column holds for checked
+// properties: made when stored, since the journaled ingest checks a request
+// well before it stores it.
+func propertiesColumn(props json.RawMessage) string {
+	if len(props) == 0 || string(props) == "null" {
+		return "{}"
+	}
+	return string(props)
 }

@@ -20,6 +20,7 @@ import (
 type Cursor struct {
 	j    *Journal
 	f    *os.File
+	seg  segReader
 	r    *bufio.Reader
 	path string
 	off  int64  // byte offset of the next record in f
@@ -71,13 +72,41 @@ func (c *Cursor) open(first uint64) error {
 	if c.f != nil {
 		c.f.Close()
 	}
+	c.seg = segReader{j: c.j, f: f, first: first}
 	if c.r == nil {
-		c.r = bufio.NewReaderSize(f, 256<<10)
+		c.r = bufio.NewReaderSize(&c.seg, 256<<10)
 	} else {
-		c.r.Reset(f)
+		c.r.Reset(&c.seg)
 	}
 	c.f, c.path, c.off, c.next = f, path, 0, first
 	return nil
+}
+
+// segReader reads a segment from the start, and in the segment being
+// written no further than its durable records: past them lie zeros that a
+// record will overwrite, which the cursor's buffer must not keep.
+type segReader struct {
+	j     *Journal
+	f     *os.File
+	first uint64
+	pos   int64
+}
+
+func (r *segReader) Read(p []byte) (int, error) {
+	if end := r.j.end.Load(); end.first == r.first {
+		if end.off <= r.pos {
+			return 0, io.EOF
+		}
+		p = p[:min(int64(len(p)), end.off-r.pos)]
+	} else if end.first < r.first {
+		return 0, io.EOF // nothing durable in it yet
+	}
+	n, err := r.f.ReadAt(p, r.pos)
+	r.pos += int64(n)
+	if err == io.EOF && n > 0 {
+		err = nil
+	}
+	return n, err
 }
 
 func (c *Cursor) corrupt(err error) error {
@@ -126,9 +155,10 @@ func (c *Cursor) read() (uint64, []byte, bool, error) {
 		return 0, nil, false, nil
 	}
 	// The record is durable, so it is either here or, at the end of this
-	// segment, the first record of the next one.
+	// segment, the first record of the next one. A finished segment ends
+	// where its file does, or in zeros where a crash lost cutting it back.
 	_, err := io.ReadFull(c.r, c.hdr[:])
-	if err == io.EOF {
+	if err == io.EOF || (err == nil && c.hdr == [headerSize]byte{}) {
 		if err = c.open(c.next); err == nil {
 			_, err = io.ReadFull(c.r, c.hdr[:])
 		}

@@ -104,7 +104,7 @@ func TestRoundTrip(t *testing.T) {
 	for i := range big {
 		big[i] = byte(i * 7)
 	}
-	payloads := [][]byte{{}, {42}, big, []byte("hello"), {}, bytes.Repeat([]byte("x"), 5000)}
+	payloads := [][]byte{{0}, {42}, big, []byte("hello"), {0, 0, 0, 0, 0, 0, 0, 0, 0}, bytes.Repeat([]byte("x"), 5000)}
 	for i, p := range payloads {
 		if seq := appendT(t, j, p); seq != uint64(i+1) {
 			t.Fatalf("append %d: seq %d", i, seq)
@@ -127,6 +127,9 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if _, err := j.Cursor(7); err == nil {
 		t.Fatal("Cursor past Last succeeded")
+	}
+	if _, err := j.Append(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Fatalf("empty append: %v", err)
 	}
 	_, err := j.Append(context.Background(), make([]byte, MaxRecord+1))
 	if err == nil || !strings.Contains(err.Error(), strconv.Itoa(MaxRecord+1)) {
@@ -330,6 +333,7 @@ func TestTornTail(t *testing.T) {
 		{"partial record", func(b []byte) []byte { return append(b, frame(make([]byte, 100))[:38]...) }, n, 38},
 		{"short last payload", func(b []byte) []byte { return b[:len(b)-10] }, n - 1, 48},
 		{"flipped payload byte", func(b []byte) []byte { b[len(b)-1] ^= 0x40; return b }, n - 1, 58},
+		{"data after zeros", func(b []byte) []byte { return append(append(b, make([]byte, 300)...), 9, 0, 0) }, n, 303},
 		{"huge length", func(b []byte) []byte {
 			return append(binary.LittleEndian.AppendUint32(b, MaxRecord+1), make([]byte, 12)...)
 		}, n, 16},
@@ -373,6 +377,77 @@ func TestTornTail(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Segments are zero-filled ahead: records land in the zeros, a cursor that
+// follows the writer never takes the zeros for records, a finished segment
+// is cut back to its records, and a reopened journal goes on where its
+// records end.
+func TestZeroFilledSegments(t *testing.T) {
+	dir := t.TempDir()
+	var logs bytes.Buffer
+	opts := Options{SegmentBytes: 64 << 10, Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	j := open(t, dir, opts)
+	c, err := j.Cursor(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := func(i int) []byte { return bytes.Repeat([]byte{byte('a' + i%26)}, 100+i*7%900) }
+	const n = 2000
+	for i := range n {
+		seq := appendT(t, j, payload(i))
+		// Right behind the writer: the cursor reads up to the durable end
+		// of a segment whose rest is zeros.
+		got, p, err := c.Next(context.Background())
+		if err != nil || got != seq || !bytes.Equal(p, payload(i)) {
+			t.Fatalf("record %d: cursor read seq %d, %d bytes, %v", seq, got, len(p), err)
+		}
+	}
+	c.Close()
+	if strings.Contains(logs.String(), "not zero-filled") {
+		t.Skipf("this file system cannot zero-fill segments ahead: %s", logs.String())
+	}
+	if z := j.zeroedSegs.Load(); z < 5 {
+		t.Fatalf("%d segments were zero-filled ahead", z)
+	}
+	files := segFiles(t, dir)
+	for k, path := range files {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, good, reason, err := scan(f)
+		st, _ := f.Stat()
+		f.Close()
+		if err != nil || reason != "" {
+			t.Fatalf("%s: %s %v", path, reason, err)
+		}
+		if k < len(files)-1 && st.Size() != good {
+			t.Fatalf("finished segment %s is %d bytes, its records end at %d", path, st.Size(), good)
+		}
+		if k == len(files)-1 && st.Size() <= good {
+			t.Fatalf("the segment being written (%d bytes) is not zero-filled past its records (%d)", st.Size(), good)
+		}
+	}
+	closeJ(t, j)
+	j = open(t, dir, opts)
+	if j.Last() != n || strings.Contains(logs.String(), "torn") {
+		t.Fatalf("reopened: Last %d; log %s", j.Last(), logs.String())
+	}
+	if seq := appendT(t, j, []byte("after")); seq != n+1 {
+		t.Fatalf("append after reopening: seq %d", seq)
+	}
+	got := readAll(t, j, n-1)
+	if len(got) != 2 || !bytes.Equal(got[0].payload, payload(n-1)) || string(got[1].payload) != "after" {
+		t.Fatalf("read after reopening: %v", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, spareFile)); err == nil {
+		closeJ(t, j)
+		j = open(t, dir, opts)
+		if _, err := os.Stat(filepath.Join(dir, spareFile)); !errors.Is(err, os.ErrNotExist) || j.Last() != n+1 {
+			t.Fatalf("reopened with a spare left behind: Last %d, spare %v", j.Last(), err)
+		}
 	}
 }
 
@@ -589,8 +664,8 @@ func FuzzScan(f *testing.F) {
 			return
 		}
 		defer j.Close()
-		// What Open kept must be whole records with valid CRCs, and a
-		// prefix of what was written.
+		// What Open kept must be whole records with valid CRCs, then
+		// nothing or zeros, and a prefix of what was written.
 		kept, err := os.ReadFile(seg)
 		if err != nil {
 			t.Fatal(err)
@@ -600,6 +675,12 @@ func FuzzScan(f *testing.F) {
 		}
 		var n uint64
 		for b := kept; len(b) > 0; n++ {
+			if len(b) >= headerSize && binary.LittleEndian.Uint64(b) == 0 {
+				if bytes.ContainsFunc(b, func(r rune) bool { return r != 0 }) {
+					t.Fatalf("kept data after the end of the records at %d", len(kept)-len(b))
+				}
+				break
+			}
 			if len(b) < headerSize {
 				t.Fatalf("kept a short header at %d", len(kept)-len(b))
 			}
