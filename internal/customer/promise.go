@@ -97,30 +97,49 @@ func (p *Promises) kindKey(k identifier.Kind) uint64 { return maphash.String(p.s
 // device). Identifiers the promised customer takes are pending until
 // Release(token).
 func (p *Promises) Promise(ctx context.Context, contacts [][]identifier.Identifier) (token uint64, out []id.ID, err error) {
-	var all []identifier.Identifier
+	// The contacts' identifiers side by side, hashed once: contact i's are
+	// all[at[i]:at[i+1]].
+	at := make([]int, len(contacts)+1)
 	for i := range contacts {
 		contacts[i] = dedupe(contacts[i])
-		all = append(all, contacts[i]...)
+		at[i+1] = at[i] + len(contacts[i])
+	}
+	all := make([]identifier.Identifier, 0, at[len(contacts)])
+	for _, idents := range contacts {
+		all = append(all, idents...)
+	}
+	keys := make([]promisedIdent, len(all))
+	for k, ident := range all {
+		keys[k] = promisedIdent{key: p.key(ident), kind: p.kindKey(ident.Kind)}
 	}
 	// Ask the store, outside the lock, about what is neither cached nor
 	// pending nor certainly absent from the store (a first-time visitor).
+	// A holder found cached stays right: a stored identifier never changes
+	// holder.
 	filter := p.s.stored.Load()
-	p.mu.Lock()
+	cached := make([]id.ID, len(all))
+	asked := make([]bool, len(all)) // asked, or known to be absent
 	var ask []identifier.Identifier
-	asked := map[identKey]bool{} // asked, or known to be absent
-	for _, ident := range all {
-		k := p.key(ident)
-		if _, ok := p.held[k]; ok {
+	var askedKeys map[identKey]bool
+	p.mu.Lock()
+	for k, pk := range keys {
+		if c, ok := p.held[pk.key]; ok {
+			cached[k] = c
 			continue
 		}
-		if _, ok := p.pending[k]; ok {
+		if _, ok := p.pending[pk.key]; ok {
 			continue
 		}
-		if !asked[k] {
-			asked[k] = true
-			if filter == nil || !filter.absent(ident) {
-				ask = append(ask, ident)
-			}
+		asked[k] = true
+		if askedKeys[pk.key] {
+			continue
+		}
+		if askedKeys == nil {
+			askedKeys = map[identKey]bool{}
+		}
+		askedKeys[pk.key] = true
+		if filter == nil || !filter.absent(all[k]) {
+			ask = append(ask, all[k])
 		}
 	}
 	p.mu.Unlock()
@@ -141,72 +160,101 @@ func (p *Promises) Promise(ctx context.Context, contacts [][]identifier.Identifi
 	}
 	p.token++
 	token = p.token
+	// What this token promises, recorded at the end (or before a release).
+	var promised []promisedIdent
+	var freshIDs []id.ID
+	fail := func(err error) (uint64, []id.ID, error) {
+		p.byToken[token], p.freshBy[token] = promised, freshIDs
+		p.releaseLocked(token)
+		return 0, nil, err
+	}
 	out = make([]id.ID, len(contacts))
-	for i, idents := range contacts {
-		var hits []identifier.Identifier
+	for i := range contacts {
+		var hits, misses []int // indexes into all
 		var holder id.ID
-		var misses []identifier.Identifier
-		for _, ident := range idents {
-			c, ok, err := p.holderLocked(ctx, ident, asked)
-			if err != nil {
-				p.releaseLocked(token)
-				return 0, nil, err
-			}
-			if !ok {
-				misses = append(misses, ident)
-				continue
+		for k := at[i]; k < at[i+1]; k++ {
+			c := cached[k]
+			if c == 0 {
+				var ok bool
+				if c, ok, err = p.holderLocked(ctx, all[k], keys[k].key, asked[k]); err != nil {
+					return fail(err)
+				}
+				if !ok {
+					misses = append(misses, k)
+					continue
+				}
 			}
 			if len(hits) == 0 {
 				holder = c
 			}
-			hits = append(hits, ident)
+			hits = append(hits, k)
 		}
 		var stored map[identifier.Kind]int // the holder's group's stored identifiers per kind
 		if len(hits) > 0 && len(misses) > 0 {
 			if stored, err = p.storedCountsLocked(ctx, holder); err != nil {
-				p.releaseLocked(token)
-				return 0, nil, err
+				return fail(err)
 			}
+			strongest := identifier.Priority(all[hits[0]].Kind)
 			for _, m := range misses {
-				if identifier.Priority(m.Kind) < identifier.Priority(hits[0].Kind) && p.countLocked(stored, holder, m.Kind) >= identifier.Limit(m.Kind) {
+				if identifier.Priority(all[m].Kind) < strongest && p.countLocked(stored, holder, all[m].Kind, keys[m].kind) >= identifier.Limit(all[m].Kind) {
 					hits = nil // another person who shares the weaker identifier
 					break
 				}
 			}
 		}
-		if len(hits) == 0 {
+		fresh := len(hits) == 0
+		if fresh {
 			holder, stored = p.s.db.IDs.New(), nil
 			p.fresh[holder] = token
-			p.freshBy[token] = append(p.freshBy[token], holder)
+			freshIDs = append(freshIDs, holder)
 		}
 		out[i] = holder
+		from := len(promised)
 		for _, m := range misses {
-			if p.countLocked(stored, holder, m.Kind) >= identifier.Limit(m.Kind) {
+			var have int
+			if fresh {
+				// Nothing of a new customer is stored or promised
+				// elsewhere: count what it took just now.
+				for _, q := range promised[from:] {
+					if q.kind == keys[m].kind {
+						have++
+					}
+				}
+			} else {
+				have = p.countLocked(stored, holder, all[m].Kind, keys[m].kind)
+			}
+			if have >= identifier.Limit(all[m].Kind) {
 				continue // Resolve refuses it too
 			}
-			pi := promisedIdent{key: p.key(m), kind: p.kindKey(m.Kind)}
-			p.pending[pi.key] = pendingHold{customer: holder, token: token}
-			p.kinds[customerKind{holder, pi.kind}]++
-			p.byToken[token] = append(p.byToken[token], pi)
+			p.pending[keys[m].key] = pendingHold{customer: holder, token: token}
+			p.kinds[customerKind{holder, keys[m].kind}]++
+			promised = append(promised, keys[m])
 		}
+	}
+	if len(promised) > 0 {
+		p.byToken[token] = promised
+	}
+	if len(freshIDs) > 0 {
+		p.freshBy[token] = freshIDs
 	}
 	return token, out, nil
 }
 
-// holderLocked says who holds ident: pending promises first, then the store.
-func (p *Promises) holderLocked(ctx context.Context, ident identifier.Identifier, asked map[identKey]bool) (id.ID, bool, error) {
-	k := p.key(ident)
+// holderLocked says who holds ident (whose key is k): pending promises
+// first, then the store. asked: the store was asked about it (or it is
+// known to be absent) since the lock was taken last.
+func (p *Promises) holderLocked(ctx context.Context, ident identifier.Identifier, k identKey, asked bool) (id.ID, bool, error) {
 	if h, ok := p.pending[k]; ok {
 		return h.customer, true, nil
 	}
 	if c, ok := p.held[k]; ok {
 		return c, true, nil
 	}
-	if asked[k] {
+	if asked {
 		return 0, false, nil
 	}
-	// It was pending (or cached) when the store was asked, and has been
-	// stored and released (or dropped from the cache) since: ask again.
+	// It was pending when the store was asked, and has been stored and
+	// released since: ask again.
 	found, err := holders(ctx, p.s.db.QueryPlannedEach, []identifier.Identifier{ident})
 	if err != nil || len(found) == 0 {
 		return 0, false, err
@@ -224,10 +272,10 @@ func (p *Promises) storedCountsLocked(ctx context.Context, c id.ID) (map[identif
 	return groupKindCounts(ctx, p.s.db, p.s.db.Dialect, c)
 }
 
-// countLocked is how many identifiers of kind k customer c holds: stored
-// (as counted by storedCountsLocked) and promised.
-func (p *Promises) countLocked(stored map[identifier.Kind]int, c id.ID, k identifier.Kind) int {
-	return stored[k] + p.kinds[customerKind{c, p.kindKey(k)}]
+// countLocked is how many identifiers of kind k (whose hash is kk) customer
+// c holds: stored (as counted by storedCountsLocked) and promised.
+func (p *Promises) countLocked(stored map[identifier.Kind]int, c id.ID, k identifier.Kind, kk uint64) int {
+	return stored[k] + p.kinds[customerKind{c, kk}]
 }
 
 // Release forgets the identifiers promised under token: the store holds
