@@ -166,37 +166,66 @@ var pages = []string{"/", "/product/wm-7-washing-machine", "/product/tv-55-oled"
 var campaigns = []string{"", "", "", `,"campaign":{"name":"spring_print","source":"print","medium":"flyer"}`, `,"campaign":{"name":"search_brand","source":"search","medium":"cpc"}`}
 
 // writeBatch appends one /v1/batch body in the shape analytics.js sends:
-// page and track calls of returning and new visitors, some signed in.
+// page and track calls of returning and new visitors, some signed in. It
+// appends to the buffer without building strings: the load generator runs
+// on the server's machine, and what it spends is taken from the server.
 func writeBatch(b *bytes.Buffer, rng *rand.Rand, o ingestOpts, run string, seq *atomic.Int64) {
-	now := time.Now().UTC().Format(time.RFC3339Nano)
+	var nowBuf [40]byte
+	now := time.Now().UTC().AppendFormat(nowBuf[:0], time.RFC3339Nano)
+	var num [20]byte
+	var visitor []byte
 	b.WriteString(`{"batch":[`)
 	for i := 0; i < o.batch; i++ {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		n := seq.Add(1)
-		var visitor string
 		if rng.Float64() < o.newShare {
-			visitor = "new-" + run + "-" + strconv.FormatInt(n, 36)
+			visitor = append(append(append(visitor[:0], "new-"...), run...), '-')
+			visitor = strconv.AppendInt(visitor, n, 36)
 		} else {
-			visitor = "v-" + strconv.Itoa(rng.IntN(o.visitors))
+			visitor = strconv.AppendInt(append(visitor[:0], "v-"...), int64(rng.IntN(o.visitors)), 10)
 		}
 		page := pages[rng.IntN(len(pages))]
-		kind := "page"
-		if rng.IntN(4) == 0 {
-			kind = "track"
+		track := rng.IntN(4) == 0
+		if track {
+			b.WriteString(`{"type":"track","messageId":"`)
+		} else {
+			b.WriteString(`{"type":"page","messageId":"`)
 		}
-		b.WriteString(`{"type":"` + kind + `","messageId":"` + run + "-" + strconv.FormatInt(n, 36) + `","anonymousId":"` + visitor + `"`)
+		b.WriteString(run)
+		b.WriteByte('-')
+		b.Write(strconv.AppendInt(num[:0], n, 36))
+		b.WriteString(`","anonymousId":"`)
+		b.Write(visitor)
+		b.WriteByte('"')
 		if rng.IntN(5) == 0 {
-			b.WriteString(`,"userId":"user-` + visitor + `"`)
+			b.WriteString(`,"userId":"user-`)
+			b.Write(visitor)
+			b.WriteByte('"')
 		}
-		if kind == "track" {
+		if track {
 			b.WriteString(`,"event":"Product Viewed","properties":{"product_id":"wm-7","price":499.0,"currency":"USD"}`)
 		} else {
-			b.WriteString(`,"name":"` + page + `","properties":{"path":"` + page + `","url":"https://shop.voltmart.example` + page + `","title":"Voltmart","referrer":"https://search.example/"}`)
+			b.WriteString(`,"name":"`)
+			b.WriteString(page)
+			b.WriteString(`","properties":{"path":"`)
+			b.WriteString(page)
+			b.WriteString(`","url":"https://shop.voltmart.example`)
+			b.WriteString(page)
+			b.WriteString(`","title":"Voltmart","referrer":"https://search.example/"}`)
 		}
-		b.WriteString(`,"context":{"ip":"203.0.113.` + strconv.Itoa(rng.IntN(250)) + `","userAgent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36","library":{"name":"analytics.js","version":"4.1.0"}` +
-			campaigns[rng.IntN(len(campaigns))] + `},"originalTimestamp":"` + now + `","sentAt":"` + now + `"}`)
+		b.WriteString(`,"context":{"ip":"203.0.113.`)
+		b.Write(strconv.AppendInt(num[:0], int64(rng.IntN(250)), 10))
+		b.WriteString(`","userAgent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36","library":{"name":"analytics.js","version":"4.1.0"}`)
+		b.WriteString(campaigns[rng.IntN(len(campaigns))])
+		b.WriteString(`},"originalTimestamp":"`)
+		b.Write(now)
+		b.WriteString(`","sentAt":"`)
+		b.Write(now)
+		b.WriteString(`"}`)
 	}
-	b.WriteString(`],"sentAt":"` + now + `"}`)
+	b.WriteString(`],"sentAt":"`)
+	b.Write(now)
+	b.WriteString(`"}`)
 }
