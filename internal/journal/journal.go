@@ -106,7 +106,8 @@ type Journal struct {
 	zeroed   bool       // it was zero-filled ahead
 	spare    chan error // while a spare is prepared: its outcome
 	spareOK  bool       // a zero-filled spare is ready
-	spareErr bool       // preparing one failed and was logged
+	spareErr bool       // preparing one for this segment failed
+	warned   bool       // that was logged
 	buf      []byte
 
 	bg sync.WaitGroup // the spare's preparation, which Close waits for
@@ -409,7 +410,7 @@ func (j *Journal) createSegment(first uint64) error {
 		f.Close()
 		return err
 	}
-	j.f, j.first, j.off, j.size, j.zeroed = f, first, 0, 0, zeroed
+	j.f, j.first, j.off, j.size, j.zeroed, j.spareErr = f, first, 0, 0, zeroed, false
 	if zeroed {
 		j.zeroedSegs.Add(1)
 	}
@@ -426,9 +427,12 @@ func (j *Journal) prepareSpare() {
 			j.spare = nil
 			if err == nil {
 				j.spareOK = true
-			} else if !j.spareErr {
-				j.spareErr = true
-				j.log.Info("journal: segments are not zero-filled ahead; records are synced as appends", "err", err)
+			} else {
+				j.spareErr = true // tried again for the next segment
+				if !j.warned {
+					j.warned = true
+					j.log.Info("journal: segments are not zero-filled ahead; records are synced as appends", "err", err)
+				}
 			}
 		default:
 		}
