@@ -128,7 +128,10 @@ func appendEntry(b []byte, e *entry) []byte {
 			str(in.Value.Currency)
 		}
 		if in.Properties != nil {
-			str(string(in.Properties))
+			// Appended as bytes: a string conversion here copied every
+			// event's properties once more.
+			b = binary.AppendUvarint(b, uint64(len(in.Properties)))
+			b = append(b, in.Properties...)
 		}
 	}
 	return b

@@ -259,10 +259,16 @@ func (r *Journaled) Record(ctx context.Context, inputs []Input) ([]Result, error
 		return nil, err
 	}
 	contacts := make([][]identifier.Identifier, len(journaled))
-	e := &entry{at: now, inputs: make([]Input, len(journaled))}
 	for k, i := range journaled {
 		contacts[k] = preps[i].idents
-		e.inputs[k] = inputs[i]
+	}
+	e := &entry{at: now, inputs: inputs}
+	if len(journaled) < len(inputs) {
+		// Inputs are large: copied only when some were recorded at once.
+		e.inputs = make([]Input, len(journaled))
+		for k, i := range journaled {
+			e.inputs[k] = inputs[i]
+		}
 	}
 	token, promises, err := r.promises.Promise(ctx, contacts)
 	if err != nil {

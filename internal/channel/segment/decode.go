@@ -218,6 +218,13 @@ func DecodeBatch(body []byte) ([]Message, error) {
 				err = errs.Invalidf(path, "must be an event object")
 				return -1
 			}
+			if len(msgs) == cap(msgs) {
+				// Smaller events than estimated: grow once, to what the
+				// bytes read so far project, rather than doubling.
+				grown := make([]Message, len(msgs), max(len(msgs)*(len(body)-v)/max(e-v, 1)+4, len(msgs)+1))
+				copy(grown, msgs)
+				msgs = grown
+			}
 			msgs = append(msgs, Message{})
 			var prev *Message
 			if n > 0 {
