@@ -55,6 +55,7 @@ func TestAPIScenarios(t *testing.T) {
 			{name: "no token", method: "GET", path: "/api/v1/stats", status: 401, contains: []string{"application/problem+json", "Bearer"}},
 			{name: "bad token", token: "tp_nope", method: "GET", path: "/api/v1/stats", status: 401},
 			{name: "wrong scheme", token: "Basic abc", method: "GET", path: "/api/v1/stats", status: 401},
+			{name: "the profiler is not on the main listener", role: access.Admin, method: "GET", path: "/debug/pprof/", status: 404, absent: []string{"goroutine"}},
 			{name: "analyst may not create contact points", role: access.Analyst, method: "POST", path: "/api/v1/contact-points", body: `{"kind":"phone","name":"x"}`, status: 403, contains: []string{"contact_points:manage"}},
 			{name: "agent may not list tokens", role: access.Agent, method: "GET", path: "/api/v1/tokens", status: 403},
 			{name: "create website", role: access.Admin, method: "POST", path: "/api/v1/contact-points",

@@ -226,6 +226,12 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, s *Services
 		return err
 	}
 	defer stopMail()
+	stopDebug, err := startDebug(cfg.DebugAddr, log)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	defer stopDebug()
 	if onReady != nil {
 		onReady(ln.Addr().String())
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -45,6 +46,9 @@ type Config struct {
 	// IngestJournal is the directory of the event API's journal; see
 	// JournalDir.
 	IngestJournal string
+	// DebugAddr is a loopback address where Go's profiler (pprof) is
+	// served, without sign-in; empty for none.
+	DebugAddr string
 }
 
 // JournalDir is where the event API journals what it acknowledges: the
@@ -91,6 +95,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.APIRate, "api-rate", envFloat("TOUCHPOINT_API_RATE", c.APIRate), "requests a second per API token or write key, 0 for no limit (env TOUCHPOINT_API_RATE)")
 	fs.StringVar(&c.IngestJournal, "ingest-journal", env("TOUCHPOINT_INGEST_JOURNAL", c.IngestJournal), "directory where the event API journals events before acknowledging them; default DATA/journal with SQLite and none with PostgreSQL; off to store each batch before acknowledging it (env TOUCHPOINT_INGEST_JOURNAL)")
 	fs.TextVar(&c.LogLevel, "log-level", levelFromEnv(c.LogLevel), "debug, info, warn or error (env TOUCHPOINT_LOG_LEVEL)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", env("TOUCHPOINT_DEBUG_ADDR", c.DebugAddr), "loopback address to serve Go's profiler on, e.g. 127.0.0.1:6060 (/debug/pprof/; no sign-in, so loopback only); empty for none (env TOUCHPOINT_DEBUG_ADDR)")
 }
 
 // Check validates the settings after parsing.
@@ -104,6 +109,12 @@ func (c *Config) Check() error {
 	c.Region = strings.ToUpper(c.Region)
 	if c.APIRate < 0 {
 		return fmt.Errorf("--api-rate must not be negative")
+	}
+	if c.DebugAddr != "" {
+		host, _, err := net.SplitHostPort(c.DebugAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return fmt.Errorf("--debug-addr must be a loopback host:port like 127.0.0.1:6060 (the profiler has no sign-in), got %q", c.DebugAddr)
+		}
 	}
 	return nil
 }
