@@ -449,7 +449,7 @@ func (s *Service) prepare(in *Input, now time.Time) (prepared, error) {
 	if !utf8.ValidString(in.Content) {
 		return p, errs.Invalidf("content", "must be valid UTF-8")
 	}
-	if len(in.Properties) > 0 && string(in.Properties) != "null" {
+	if !noProperties(in.Properties) {
 		if len(in.Properties) > maxProperties {
 			return p, errs.Invalidf("properties", "must be at most %d bytes", maxProperties)
 		}
@@ -467,8 +467,11 @@ func (s *Service) prepare(in *Input, now time.Time) (prepared, error) {
 // properties: made when stored, since the journaled ingest checks a request
 // well before it stores it.
 func propertiesColumn(props json.RawMessage) string {
-	if len(props) == 0 || string(props) == "null" {
+	if noProperties(props) {
 		return "{}"
 	}
 	return string(props)
 }
+
+// noProperties tells whether an input came without properties.
+func noProperties(props json.RawMessage) bool { return len(props) == 0 || string(props) == "null" }

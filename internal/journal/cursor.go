@@ -19,8 +19,7 @@ import (
 // goroutine.
 type Cursor struct {
 	j    *Journal
-	f    *os.File
-	seg  segReader
+	seg  segReader // its file is nil once closed
 	r    *bufio.Reader
 	path string
 	off  int64  // byte offset of the next record in f
@@ -69,8 +68,8 @@ func (c *Cursor) open(first uint64) error {
 	if err != nil {
 		return err
 	}
-	if c.f != nil {
-		c.f.Close()
+	if c.seg.f != nil {
+		c.seg.f.Close()
 	}
 	c.seg = segReader{j: c.j, f: f, first: first}
 	if c.r == nil {
@@ -78,7 +77,7 @@ func (c *Cursor) open(first uint64) error {
 	} else {
 		c.r.Reset(&c.seg)
 	}
-	c.f, c.path, c.off, c.next = f, path, 0, first
+	c.path, c.off, c.next = path, 0, first
 	return nil
 }
 
@@ -148,7 +147,7 @@ func (c *Cursor) TryNext() (seq uint64, payload []byte, ok bool, err error) {
 }
 
 func (c *Cursor) read() (uint64, []byte, bool, error) {
-	if c.f == nil {
+	if c.seg.f == nil {
 		return 0, nil, false, errors.New("journal: cursor closed")
 	}
 	if c.next > c.j.Last() {
@@ -188,10 +187,10 @@ func (c *Cursor) read() (uint64, []byte, bool, error) {
 
 // Close releases the cursor's file handle.
 func (c *Cursor) Close() error {
-	if c.f == nil {
+	if c.seg.f == nil {
 		return nil
 	}
-	err := c.f.Close()
-	c.f = nil
+	err := c.seg.f.Close()
+	c.seg.f = nil
 	return err
 }
