@@ -42,13 +42,12 @@ func scanInteraction(r interface{ Scan(...any) error }) (*Interaction, error) {
 	var sentiment sql.NullFloat64
 	var rating sql.NullInt64
 	var occurred, received int64
-	var props string
 	var ext sql.NullString
 	var currency string
 	if err := r.Scan(&it.ID, &it.CustomerID, &cp, &it.Kind, &it.Direction, &occurred, &dur, &staff, &it.StaffName,
 		&caseID, &it.Reason, &it.Outcome, &it.Subject, &it.Content, &it.Summary, &sentiment, &rating, &value,
 		&currency, &it.Campaign.Name, &it.Campaign.Source, &it.Campaign.Medium, &it.Campaign.Term,
-		&it.Campaign.Content, &it.PromoCode, &it.JourneyStage, &props, &it.Source, &ext, &received, &it.DeliveryStatus); err != nil {
+		&it.Campaign.Content, &it.PromoCode, &it.JourneyStage, (*[]byte)(&it.Properties), &it.Source, &ext, &received, &it.DeliveryStatus); err != nil {
 		return nil, err
 	}
 	optID := func(v sql.NullInt64) *id.ID {
@@ -74,7 +73,6 @@ func scanInteraction(r interface{ Scan(...any) error }) (*Interaction, error) {
 	}
 	it.OccurredAt = time.UnixMicro(occurred).UTC()
 	it.ReceivedAt = time.UnixMicro(received).UTC()
-	it.Properties = []byte(props)
 	it.ExternalID = ext.String
 	return &it, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/access"
@@ -42,6 +43,8 @@ type API struct {
 	// FailedAuth limits failed authentications per client address, which
 	// slows down anyone guessing credentials (nil: no limit).
 	FailedAuth *ratelimit.Limiter
+
+	responseBufs sync.Pool // of *[]byte, for sendAppended
 }
 
 type principalKey struct{}

@@ -291,7 +291,7 @@ func (a *API) caseTimeline(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	send(w, http.StatusOK, page)
+	a.sendAppended(w, http.StatusOK, page)
 }
 
 // mergeCase folds the case in the path into the one named by into, and

@@ -102,7 +102,7 @@ func (a *API) customerTimeline(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	send(w, http.StatusOK, page)
+	a.sendAppended(w, http.StatusOK, page)
 }
 
 func timelineQuery(r *http.Request) (interaction.TimelineQuery, error) {
