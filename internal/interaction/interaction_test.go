@@ -2,8 +2,10 @@ package interaction_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -313,6 +315,56 @@ func TestLastSeenFollowsContacts(t *testing.T) {
 		}
 		if got := lastSeen(); !got.Equal(t0.Add(9 * time.Minute)) {
 			t.Fatalf("an older contact moved last seen back to %v", got)
+		}
+	})
+}
+
+// Every field recorded comes back as it went in, from Get and from the
+// timeline, and the optional ones that were not set stay unset.
+func TestStoredFieldsReadBack(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		at := time.Date(2026, 11, 2, 9, 30, 15, 123456000, time.UTC)
+		full := interaction.Input{Identifiers: email("full@example.com"), ContactPointID: f.phone, Kind: "call",
+			Direction: interaction.Outbound, OccurredAt: at, DurationMS: ptr(int64(61000)), StaffName: "Bo",
+			Reason: "delivery_time", Outcome: "answered", Subject: "Where is my TV?", Content: "Ann <ann@x> & \"Bo\"\n",
+			Summary: "asked twice", Sentiment: ptr(-0.5), Rating: ptr(4), Value: &interaction.Money{Minor: -4990, Currency: "EUR"},
+			Campaign: interaction.Campaign{Name: "spring", Source: "print", Medium: "flyer", Term: "tv", Content: "a"},
+			PromoCode: "SPRING10", JourneyStage: "delivery", Properties: []byte(`{"order":"A-1","items":[1,2]}`),
+			Source: "pbx", ExternalID: "call-77"}
+		bare := interaction.Input{Identifiers: email("full@example.com"), ContactPointID: f.store, Kind: "note", OccurredAt: at.Add(-time.Hour)}
+		res, err := f.interactions.Record(ctx, []interaction.Input{full, bare})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := f.interactions.Timeline(ctx, res[0].CustomerID, interaction.TimelineQuery{})
+		if err != nil || len(page.Items) != 2 {
+			t.Fatalf("timeline: %v %v", page, err)
+		}
+		got, err := f.interactions.Get(ctx, res[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range []*interaction.Interaction{got, page.Items[0]} {
+			var props map[string]any
+			if err := json.Unmarshal(it.Properties, &props); err != nil || props["order"] != "A-1" || len(props["items"].([]any)) != 2 {
+				t.Fatalf("properties %s: %v", it.Properties, err)
+			}
+			want := interaction.Interaction{ID: res[0].ID, CustomerID: res[0].CustomerID, ContactPointID: &f.phone,
+				Kind: full.Kind, Direction: full.Direction, OccurredAt: at, DurationMS: full.DurationMS, StaffName: "Bo",
+				Reason: full.Reason, Outcome: full.Outcome, Subject: full.Subject, Content: full.Content, Summary: full.Summary,
+				Sentiment: full.Sentiment, Rating: full.Rating, Value: full.Value, Campaign: full.Campaign,
+				PromoCode: full.PromoCode, JourneyStage: full.JourneyStage, Properties: it.Properties, Source: "pbx",
+				ExternalID: "call-77", ReceivedAt: it.ReceivedAt}
+			if !reflect.DeepEqual(*it, want) {
+				t.Fatalf("read back\n%+v\nwant\n%+v", *it, want)
+			}
+		}
+		b := page.Items[1]
+		if b.ID != res[1].ID || *b.ContactPointID != f.store || b.DurationMS != nil || b.Sentiment != nil || b.Rating != nil ||
+			b.Value != nil || b.StaffID != nil || b.CaseID != nil || b.Kind != "note" || !b.OccurredAt.Equal(at.Add(-time.Hour)) {
+			t.Fatalf("bare interaction read back as %+v", b)
 		}
 	})
 }
