@@ -330,7 +330,7 @@ func TestStoredFieldsReadBack(t *testing.T) {
 			Direction: interaction.Outbound, OccurredAt: at, DurationMS: ptr(int64(61000)), StaffName: "Bo",
 			Reason: "delivery_time", Outcome: "answered", Subject: "Where is my TV?", Content: "Ann <ann@x> & \"Bo\"\n",
 			Summary: "asked twice", Sentiment: ptr(-0.5), Rating: ptr(4), Value: &interaction.Money{Minor: -4990, Currency: "EUR"},
-			Campaign: interaction.Campaign{Name: "spring", Source: "print", Medium: "flyer", Term: "tv", Content: "a"},
+			Campaign:  interaction.Campaign{Name: "spring", Source: "print", Medium: "flyer", Term: "tv", Content: "a"},
 			PromoCode: "SPRING10", JourneyStage: "delivery", Properties: []byte(`{"order":"A-1","items":[1,2]}`),
 			Source: "pbx", ExternalID: "call-77"}
 		bare := interaction.Input{Identifiers: email("full@example.com"), ContactPointID: f.store, Kind: "note", OccurredAt: at.Add(-time.Hour)}
