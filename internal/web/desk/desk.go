@@ -6,6 +6,7 @@ package desk
 
 import (
 	"context"
+	"fmt"
 	"embed"
 	"errors"
 	"html/template"
@@ -63,7 +64,7 @@ type Desk struct {
 	// SignIns limits sign-in attempts per client address.
 	SignIns *ratelimit.Limiter
 
-	pages map[string]*template.Template
+	pages map[string]func() (*template.Template, error) // see pageTemplates
 }
 
 // SessionCookie holds the desk session token.
@@ -74,7 +75,7 @@ func (d *Desk) Register(mux *http.ServeMux) {
 	if d.SignIns == nil {
 		d.SignIns = ratelimit.New(0.2, 10)
 	}
-	d.pages = parsePages()
+	d.pages = pageTemplates()
 	static, _ := fs.Sub(staticFS, "static")
 	files := http.FileServerFS(static)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, files)))
@@ -208,10 +209,10 @@ func setPageHeaders(w http.ResponseWriter) {
 // render writes a page (or, with ?partial=live, controls or assist, only
 // that region, which the page's script swaps in when a live event says so).
 func (d *Desk) render(w http.ResponseWriter, r *http.Request, name string, v *viewer, data map[string]any) {
-	t := d.pages[name]
-	if t == nil {
-		d.Log.Error("no such page template", "page", name)
-		http.Error(w, "page missing", http.StatusInternalServerError)
+	t, err := d.pageTemplate(name)
+	if err != nil {
+		d.Log.Error("page template", "page", name, "err", err)
+		http.Error(w, "The page could not be shown; the error has been logged.", http.StatusInternalServerError)
 		return
 	}
 	if data == nil {
@@ -233,11 +234,21 @@ func (d *Desk) render(w http.ResponseWriter, r *http.Request, name string, v *vi
 	w.Write([]byte(buf.String()))
 }
 
+// pageTemplate returns a page's template, parsed on its first use.
+func (d *Desk) pageTemplate(name string) (*template.Template, error) {
+	parse := d.pages[name]
+	if parse == nil {
+		return nil, fmt.Errorf("no page template %q", name)
+	}
+	return parse()
+}
+
 // renderBlock writes one block of a page template, without the layout
 // (fragments that the page's script fetches).
 func (d *Desk) renderBlock(w http.ResponseWriter, r *http.Request, page, block string, v *viewer, data map[string]any) {
-	t := d.pages[page]
-	if t == nil || t.Lookup(block) == nil {
+	t, err := d.pageTemplate(page)
+	if err != nil || t.Lookup(block) == nil {
+		d.Log.Error("fragment template", "page", page, "block", block, "err", err)
 		http.Error(w, "fragment missing", http.StatusInternalServerError)
 		return
 	}

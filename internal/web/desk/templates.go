@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/touchpoint-hub/touchpoint/internal/id"
@@ -14,22 +15,25 @@ import (
 	"github.com/touchpoint-hub/touchpoint/internal/staffing"
 )
 
-// parsePages parses every page template together with the layout, so each
-// page defines its own "title", "content" and, where live, "live" blocks.
-func parsePages() map[string]*template.Template {
+// pageTemplates finds the page templates and parses each on first use,
+// together with the layout and the partials, so each page defines its own
+// "title", "content" and, where live, "live" blocks. Parsed, the pages are
+// about 4 MB that a node serving only the API and the event API never needs;
+// TestEveryPageParses parses them all.
+func pageTemplates() map[string]func() (*template.Template, error) {
 	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
-		panic(err)
+		panic(err) // only a malformed pattern fails, and this one is constant
 	}
-	pages := map[string]*template.Template{}
+	pages := map[string]func() (*template.Template, error){}
 	for _, f := range files {
 		name := strings.TrimSuffix(path.Base(f), ".html")
 		if name == "layout" || strings.HasPrefix(name, "_") {
 			continue
 		}
-		t := template.New(name).Funcs(funcs)
-		t = template.Must(t.ParseFS(templateFS, "templates/layout.html", "templates/_*.html", f))
-		pages[name] = t
+		pages[name] = sync.OnceValues(func() (*template.Template, error) {
+			return template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", f)
+		})
 	}
 	return pages
 }
