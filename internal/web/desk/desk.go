@@ -6,9 +6,9 @@ package desk
 
 import (
 	"context"
-	"fmt"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
