@@ -53,7 +53,10 @@ type Config struct {
 	// CacheMB is the SQLite writer's page cache in MiB (default 32); each
 	// reader gets a quarter of it. A large store ingests faster with more.
 	CacheMB int
-	Logger  *slog.Logger
+	// WALCatchUpMB is how large the SQLite WAL may grow before the writer
+	// pauses to checkpoint it itself (default 256; see catchUpWAL).
+	WALCatchUpMB int
+	Logger       *slog.Logger
 }
 
 // DB is an open store. Reads may run concurrently; on SQLite all writes go
@@ -65,7 +68,12 @@ type DB struct {
 	read        *sql.DB
 	write       *sql.DB
 	checkpoints *sql.DB // SQLite: the connection that checkpoints the WAL
-	log         *slog.Logger
+	// SQLite: WAL frames past which the writer checkpoints (catchUpWAL),
+	// and whether the checkpointer saw the WAL past them.
+	walCatchUpFrames int
+	walBehind        atomic.Bool
+	checkpointing    sync.Mutex // one checkpoint at a time: SQLite refuses a second
+	log              *slog.Logger
 
 	rebound   sync.Map // query with ? → query with $n
 	stmts     sync.Map // SQLite: query → statement prepared on the writer connection
@@ -119,9 +127,10 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	writerCache := fmt.Sprintf("&_pragma=cache_size(-%d)", cacheMB*1024)
 	readerCache := fmt.Sprintf("&_pragma=cache_size(-%d)", max(2, cacheMB/4)*1024)
-	// The writer never checkpoints: a checkpoint syncs the WAL and the
-	// database file, and doing that inside a commit stalls every queued
-	// write. A background checkpointer does it instead (checkpointer below).
+	// The writer does not checkpoint on commit: a checkpoint syncs the WAL
+	// and the database file, and doing that inside a commit stalls every
+	// queued write. A background checkpointer does it instead (checkpointer
+	// below); the writer steps in only when that falls behind (catchUpWAL).
 	// When the writer starts the WAL over after a checkpoint it cuts the
 	// file back to 64 MiB (journal_size_limit), so the WAL cannot stay large.
 	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)&_txlock=immediate&"+common+writerCache)
@@ -161,6 +170,16 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	var pageSize int
+	if err := w.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil || pageSize <= 0 {
+		db.Close()
+		return nil, fmt.Errorf("reading the page size of %s: %v", path, err)
+	}
+	catchUpMB := cfg.WALCatchUpMB
+	if catchUpMB <= 0 {
+		catchUpMB = 256
+	}
+	db.walCatchUpFrames = catchUpMB << 20 / pageSize
 	db.writerWG.Add(2)
 	go db.writer()
 	go db.checkpointer()
@@ -566,6 +585,31 @@ func (db *DB) writer() {
 		}
 		db.commitGroup(group)
 		db.prepareQueued()
+		if db.walBehind.Swap(false) {
+			db.catchUpWAL()
+		}
+	}
+}
+
+// catchUpWAL checkpoints from the writer's connection, between
+// transactions. The checkpointer's passive checkpoints never finish while
+// the writer keeps appending, and the WAL is started over only after one
+// has: under a steady load it grew without end (70 GB, until the disk was
+// full, filling a large store). While the writer waits here nothing is
+// appended, so the checkpoint finishes unless a reader still needs old
+// frames, and the next transaction starts the WAL over (cut back to 64 MiB).
+// It runs at most once for each time the checkpointer sees the WAL past
+// walCatchUpFrames, about once a second under such a load.
+func (db *DB) catchUpWAL() {
+	db.checkpointing.Lock()
+	defer db.checkpointing.Unlock()
+	var busy, frames, done int
+	if err := db.write.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done); err != nil {
+		db.log.Warn("checkpoint by the writer failed", "err", err)
+		return
+	}
+	if done < frames {
+		db.log.Debug("checkpoint by the writer left frames a reader still uses", "frames", frames, "done", done)
 	}
 }
 
@@ -620,6 +664,8 @@ func (db *DB) commitGroup(group []*writeReq) {
 // WAL over to the writer: a checkpoint that truncates the WAL from this
 // connection changes the WAL's header under the writer, which then throws
 // its whole page cache away (measured: a tenth of the CPU under ingest).
+// When the WAL has grown past walCatchUpFrames it asks the writer to
+// checkpoint (catchUpWAL).
 func (db *DB) checkpointer() {
 	defer db.writerWG.Done()
 	t := time.NewTicker(time.Second)
@@ -627,13 +673,22 @@ func (db *DB) checkpointer() {
 	for {
 		select {
 		case <-db.stop:
+			db.checkpointing.Lock()
 			db.checkpoints.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+			db.checkpointing.Unlock()
 			return
 		case <-t.C:
 		}
-		var busy, logPages, done int
-		if err := db.checkpoints.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &done); err != nil {
+		var busy, frames, done int
+		db.checkpointing.Lock()
+		err := db.checkpoints.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done)
+		db.checkpointing.Unlock()
+		if err != nil {
 			db.log.Warn("checkpoint failed", "err", err)
+			continue
+		}
+		if frames > db.walCatchUpFrames {
+			db.walBehind.Store(true)
 		}
 	}
 }
