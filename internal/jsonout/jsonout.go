@@ -76,13 +76,6 @@ func String(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// Key appends "key": for a key that needs no escaping.
-func Key(b []byte, key string) []byte {
-	b = append(b, '"')
-	b = append(b, key...)
-	return append(b, '"', ':')
-}
-
 // Time appends t as encoding/json writes a time.Time: RFC 3339 with
 // nanoseconds, trailing zeros dropped.
 func Time(b []byte, t time.Time) []byte {
