@@ -78,8 +78,8 @@ func (it *Interaction) AppendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-// MarshalJSON makes every other writer of an interaction (webhooks, the
-// desk's pages) say the same as the timeline.
+// MarshalJSON makes every other response that carries an interaction
+// (GET /api/v1/interactions/{id}) say the same as the timeline.
 func (it Interaction) MarshalJSON() ([]byte, error) {
 	return it.AppendJSON(make([]byte, 0, 512)), nil
 }

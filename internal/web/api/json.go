@@ -81,10 +81,14 @@ func expected(t *json.UnmarshalTypeError) string {
 
 // send writes v as JSON with status.
 func send(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	setJSONHeaders(w)
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+func setJSONHeaders(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 }
 
 // jsonAppender is a response that writes its own JSON: what encoding/json
@@ -100,8 +104,7 @@ func (a *API) sendAppended(w http.ResponseWriter, status int, v jsonAppender) {
 		buf = new([]byte)
 	}
 	b := append(v.AppendJSON((*buf)[:0]), '\n')
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	setJSONHeaders(w)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)
